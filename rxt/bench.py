@@ -34,6 +34,8 @@ def record(bench: str, impl: str, T: int, seconds: float, **extra) -> dict:
 BENCHMARKS: dict[str, str] = {
     "attention": "rxt.attention:bench_attention",
     "moe": "rxt.moe:bench_moe",
+    "turns": "rxt.generate:bench_turns",
+    "decode": "rxt.generate:bench_decode",
 }
 
 def get_benchmark(name: str) -> Callable[..., list[dict]]:

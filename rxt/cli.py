@@ -26,9 +26,10 @@ def block_counts(cfg: RxTConfig) -> dict[str, int]:
         out["decoder.cross_attn"] = _count(build_attention(cfg.decoder.cross_attn, C, H, rope="q"))
         try:
             from rxt.moe import build_ff
+            from rxt.moe import active_params
             ff = build_ff(C, cfg.decoder.ff)
             out["decoder.ff (total)"] = _count(ff)
-            if hasattr(ff, "active_params"): out["decoder.ff (active)"] = int(ff.active_params())
+            out["decoder.ff (active)"] = int(active_params(ff))
         except ImportError: pass
         out["encoder.self_attn"] = _count(build_attention(cfg.encoder.self_attn, C, H))
         out["encoder.ff"] = _count(SwiGLU(C, cfg.encoder.ff.d_ff, cfg.encoder.ff.bias))
@@ -36,21 +37,38 @@ def block_counts(cfg: RxTConfig) -> dict[str, int]:
         out["embedding"] = cfg.vocab_size * C
     return out
 
+def _config_lines(cfg: RxTConfig) -> list[str]:
+    "A readable summary of a config, one component per line."
+    def att(a): hq, hkv = a.heads(cfg.n_heads); return f"{a.kind} {hq}/{hkv}"
+    ff = cfg.decoder.ff
+    dff = f"MoE {ff.n_experts} experts top-{ff.top_k} SwiGLU {ff.d_ff}" if ff.is_moe else f"SwiGLU {ff.d_ff}"
+    m = cfg.memory
+    return [f"  width C={cfg.d_model}, layers L={cfg.n_layers}, heads H={cfg.n_heads} (D={cfg.head_dim}), vocab V={cfg.vocab_size:,}, "
+            f"interaction T={cfg.seq_len}, STM S={cfg.stm_size} slots ({cfg.stm_init} init, std {cfg.stm_init_std})",
+            f"  decoder: self {att(cfg.decoder.self_attn)}, memory cross {att(cfg.decoder.cross_attn)}, {dff}",
+            f"  encoder: self {att(cfg.encoder.self_attn)}, SwiGLU {cfg.encoder.ff.d_ff}"
+            + (f", memory cross {att(cfg.encoder.cross_attn)}" if cfg.encoder.cross_attn else ""),
+            f"  memory attention: {m.variant}, {att(m.attn)} (inter {att(m.inter_attn)}), gate {m.gate} {m.gate_act} "
+            f"{'per slot' if m.gate_per_slot else 'per layer'}"]
+
 def info(presets=PRESETS, file=None) -> dict:
-    "Print every preset's configuration and parameter counts; return them as a dict."
+    "Print every preset's configuration and parameter counts beside the model cards; return them."
     file = file or sys.stdout
     report = {}
     for name in presets:
         cfg = getattr(RxTConfig, name)()
-        counts = block_counts(cfg)
+        counts, cards = block_counts(cfg), []
         try:
-            from rxt.model import size_report
-            counts.update(size_report(cfg))
+            from rxt.model import size_report, card_comparison
+            counts.update(size_report(cfg)); cards = card_comparison(name)
         except ImportError: pass
-        report[name] = {"config": cfg.to_dict(), "params": counts}
-        print(f"== {name}\n{json.dumps(cfg.to_dict(), separators=(',', ':'))}", file=file)
-        for k, v in counts.items():
-            print(f"  {k:<34} {v:>12,}" if isinstance(v, int) else f"  {k:<34} {v}", file=file)
+        report[name] = {"config": cfg.to_dict(), "params": counts, "cards": cards}
+        print(f"== {name}", file=file)
+        print("\n".join(_config_lines(cfg)), file=file)
+        print("  parameters:", file=file)
+        for k, v in counts.items(): print(f"    {k:<30} {v:>12,}", file=file)
+        for fig, ours, card, ratio in cards:
+            print(f"    card {fig:<25} ours {ours / 1e6:6.2f}M  card ~{card / 1e6:5.1f}M  ×{ratio:.2f}", file=file)
     return report
 
 # %% ../nbs/90_cli.ipynb #d0e32091
@@ -85,6 +103,9 @@ def _bench(a) -> None:
     kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats)) if v is not None}
     recs = run_benchmarks(a.name.split(","), json_path=a.json, **kw)
     table = format_records(recs)
+    if any(r["bench"] == "turns" for r in recs):
+        from rxt.generate import turns_summary
+        table += "\n\n" + "\n".join(f"- {k}: {v:.3g}" for k, v in turns_summary([r for r in recs if r["bench"] == "turns"]).items())
     print(table)
     if a.md:
         with open(a.md, "w") as f: f.write(table + "\n")
