@@ -13,7 +13,8 @@ from .layers import RotaryEmbedding
 
 # %% auto #0
 __all__ = ['ROPE_MODES', 'ATTENTION', 'BENCH_LAYOUTS', 'causal_mask', 'attention_ref', 'attend', 'key_padding_mask',
-           'self_attention_mask', 'Attention', 'build_attention', 'bench_attention']
+           'self_attention_mask', 'document_mask', 'segment_positions', 'Attention', 'build_attention',
+           'bench_attention']
 
 # %% ../nbs/02_attention.ipynb #c0e53b35
 def causal_mask(Tq: int, Tk: int, device=None) -> Tensor:
@@ -74,6 +75,22 @@ def self_attention_mask(attention_mask: Tensor | None) -> Tensor | None:
     return m[:, None, None, :] | torch.eye(T, dtype=torch.bool, device=m.device)  # (B, 1, T, T)
 
 # %% ../nbs/02_attention.ipynb #718f7b66
+def document_mask(segment_ids: Tensor, causal: bool = True) -> Tensor:
+    "(B, T) segment ids → (B, 1, T, T) keep-mask: a token sees only its own document (and only its past if causal)."
+    B, T = segment_ids.shape
+    keep = segment_ids[:, :, None] == segment_ids[:, None, :]  # (B, T, T)
+    if causal: keep = keep & torch.ones(T, T, dtype=torch.bool, device=segment_ids.device).tril()
+    return keep[:, None]  # (B, 1, T, T)
+
+def segment_positions(segment_ids: Tensor) -> Tensor:
+    "(B, T) segment ids → (B, T) position of each token within its own document."
+    B, T = segment_ids.shape
+    idx = torch.arange(T, device=segment_ids.device).expand(B, T)
+    start = torch.ones_like(segment_ids, dtype=torch.bool)
+    start[:, 1:] = segment_ids[:, 1:] != segment_ids[:, :-1]                   # (B, T) first token of a document
+    return idx - torch.where(start, idx, 0).cummax(-1).values                    # (B, T)
+
+# %% ../nbs/02_attention.ipynb #13118a43
 ROPE_MODES = ("qk", "q", "k", "none")
 
 class Attention(nn.Module):
@@ -119,7 +136,7 @@ class Attention(nn.Module):
         k, v = kv if kv is not None else self.project_kv(x if src is None else src, k_pos)
         return self.attend_heads(q, k, v, mask, causal)
 
-# %% ../nbs/02_attention.ipynb #1590bdd8
+# %% ../nbs/02_attention.ipynb #cfd5aafe
 ATTENTION: dict[str, type[Attention]] = {name: Attention for name in HEAD_LAYOUTS}
 
 def build_attention(cfg: AttentionConfig, d_model: int, n_heads: int, rope: str = "qk", max_len: int = 1024,
@@ -130,7 +147,7 @@ def build_attention(cfg: AttentionConfig, d_model: int, n_heads: int, rope: str 
     return ATTENTION[cfg.kind](d_model, n_heads, hq, hkv, rope=rope, max_len=max_len, rope_base=rope_base,
                                bias_out=cfg.bias_out, dropout=dropout, d_kv=d_kv)
 
-# %% ../nbs/02_attention.ipynb #0f2ec314
+# %% ../nbs/02_attention.ipynb #d8516239
 BENCH_LAYOUTS = ("mha", "gqa", "mqa", "sqa", "ssqa", "xsqa")
 
 @torch.no_grad()

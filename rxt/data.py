@@ -12,13 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
+from .attention import document_mask
 from .tokenizer import (A, BOS, EOS, MASK, PAD, Q, SPECIAL_TOKENS, RxTTokenizer, asset_path,
                         load_default_tokenizer, split_documents, TINYSTORIES_TRAIN)
 
 # %% auto #0
 __all__ = ['CORPORA', 'PAD_VALUES', 'shipped_corpus', 'tinystories', 'wikitext', 'load_jsonl', 'read_interactions',
-           'read_episodes', 'babi_tasks', 'babi_episodes', 'pack_documents', 'document_mask', 'LMTextDataset',
-           'mlm_mask', 'encode_turn', 'InteractionDataset', 'EpisodeDataset', 'collate', 'collate_episodes']
+           'read_episodes', 'babi_tasks', 'babi_episodes', 'pack_documents', 'LMTextDataset', 'mlm_mask', 'encode_turn',
+           'InteractionDataset', 'EpisodeDataset', 'collate', 'collate_episodes']
 
 # %% ../nbs/11_data.ipynb #e63871f0
 CORPORA = ("tinystories", "wikitext-2-heldout", "babi-tasks-v1.2-en", "rxai-sdg-fewshot")
@@ -165,13 +166,6 @@ def pack_documents(docs: Sequence[Sequence[int]], seq_len: int) -> tuple[Tensor,
     ids = F.pad(flat, (0, pad), value=PAD).view(-1, seq_len)   # (N, T)
     doc = F.pad(doc, (0, pad), value=-1).view(-1, seq_len)     # (N, T)
     return ids, torch.where(doc >= 0, doc - doc[:, :1], -1)
-
-def document_mask(segment_ids: Tensor, causal: bool = True) -> Tensor:
-    "(B, T) segment ids → (B, 1, T, T) keep-mask: a token sees only its own document (and only its past if causal)."
-    B, T = segment_ids.shape
-    keep = segment_ids[:, :, None] == segment_ids[:, None, :]  # (B, T, T)
-    if causal: keep = keep & torch.ones(T, T, dtype=torch.bool, device=segment_ids.device).tril()
-    return keep[:, None]  # (B, 1, T, T)
 
 # %% ../nbs/11_data.ipynb #039c53a1
 class LMTextDataset(Dataset):

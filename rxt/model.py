@@ -12,15 +12,15 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from .config import RxTConfig
 from .layers import RMSNorm
-from .attention import build_attention, key_padding_mask, self_attention_mask
+from .attention import build_attention, key_padding_mask, self_attention_mask, document_mask, segment_positions
 from .moe import build_ff, active_params, moe_aux_loss
 from .memory import build_memory_attention, init_stm, check_stm
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'CONFIG', 'CARD_SIZES', 'KVCache', 'DecoderLayer', 'step_positions_and_mask', 'RxTDecoder', 'check_ids',
-           'EncoderLayer', 'RxTEncoder', 'MLMHead', 'init_weights', 'load_state_strict', 'PretrainedMixin',
-           'RxTDecoderModel', 'RxTEncoderModel', 'RxTMemoryAttention', 'ReactiveTransformer', 'DecoderOnlyLM',
-           'size_report', 'card_comparison']
+__all__ = ['WEIGHTS', 'CONFIG', 'CARD_SIZES', 'KVCache', 'DecoderLayer', 'step_positions_and_mask', 'packed_positions_and_mask',
+           'RxTDecoder', 'check_ids', 'EncoderLayer', 'RxTEncoder', 'MLMHead', 'init_weights', 'load_state_strict',
+           'PretrainedMixin', 'RxTDecoderModel', 'RxTEncoderModel', 'RxTMemoryAttention', 'ReactiveTransformer',
+           'DecoderOnlyLM', 'size_report', 'card_comparison']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 class KVCache:
@@ -96,7 +96,15 @@ def step_positions_and_mask(attention_mask: Tensor, cache: KVCache | None) -> tu
     keep[:, :, idx, Tk - t + idx] = True                                       # each query sees itself
     return pos, keep
 
-# %% ../nbs/05_model.ipynb #b626c705
+# %% ../nbs/05_model.ipynb #1bfbb0d3
+def packed_positions_and_mask(segment_ids: Tensor, causal: bool, cache: KVCache | None = None) -> tuple[Tensor, Tensor]:
+    "Per-document RoPE positions (B, T) and keep-mask (B, 1, T, T) for packed rows."
+    if cache is not None: raise ValueError("segment_ids describe packed training rows; generation with a KV cache uses attention_mask")
+    T = segment_ids.shape[1]
+    keep = document_mask(segment_ids, causal) | torch.eye(T, dtype=torch.bool, device=segment_ids.device)
+    return segment_positions(segment_ids), keep
+
+# %% ../nbs/05_model.ipynb #af075b48
 class RxTDecoder(nn.Module):
     "Generator-decoder: token embedding, memory-reading decoder layers, LM head."
     def __init__(self, cfg: RxTConfig, embedding: nn.Embedding | None = None, memory: bool = True):
@@ -112,7 +120,8 @@ class RxTDecoder(nn.Module):
         return [layer.memory_kv(stm[i]) for i, layer in enumerate(self.layers)]
 
     def forward(self, ids: Tensor, stm: Tensor | None = None, attention_mask: Tensor | None = None,
-                memory_kv: list | None = None, mem_mask: Tensor | None = None, cache: KVCache | None = None) -> Tensor:
+                memory_kv: list | None = None, mem_mask: Tensor | None = None, cache: KVCache | None = None,
+                segment_ids: Tensor | None = None) -> Tensor:
         "Logits (B, T, V) for `ids` (B, T) reading `stm` (L, B|1, S, C) or its precomputed `memory_kv`."
         B, T = ids.shape
         check_ids(ids, self.cfg.vocab_size)
@@ -121,9 +130,10 @@ class RxTDecoder(nn.Module):
             if stm is None: raise ValueError("decoder needs the STM (stm=...) or its precomputed memory_kv")
             memory_kv = self.memory_kv(stm.expand(-1, B, -1, -1) if stm.shape[1] == 1 else stm)
         am = attention_mask if attention_mask is not None else torch.ones_like(ids)
-        pos, self_mask = step_positions_and_mask(am, cache)
+        if segment_ids is None: pos, self_mask = step_positions_and_mask(am, cache)
+        else: pos, self_mask = packed_positions_and_mask(segment_ids, causal=True, cache=cache)
         x = self.embedding(ids)                                                # (B, T, C)
-        mmask = key_padding_mask(mem_mask)
+        mmask = mem_mask if mem_mask is None or mem_mask.dim() == 4 else key_padding_mask(mem_mask)  # (B, 1, T|1, S)
         for i, layer in enumerate(self.layers):
             x = layer(x, memory_kv[i], pos, self_mask, mmask, cache, i)
         if cache is not None: cache.advance(am)
@@ -133,7 +143,7 @@ class RxTDecoder(nn.Module):
         "Mean over MoE layers of their weighted load-balancing losses from the last forward pass."
         return moe_aux_loss(self)
 
-# %% ../nbs/05_model.ipynb #ac162790
+# %% ../nbs/05_model.ipynb #93f6e18b
 def check_ids(ids: Tensor, vocab_size: int) -> None:
     "Refuse token ids that are not a (B, T) integer tensor inside the vocabulary."
     if ids.dim() != 2: raise ValueError(f"token ids must have shape (B, T), got {tuple(ids.shape)}")
@@ -142,7 +152,7 @@ def check_ids(ids: Tensor, vocab_size: int) -> None:
         bad = ids[(ids < 0) | (ids >= vocab_size)].unique()[:5].tolist()
         raise ValueError(f"token ids {bad} are outside the vocabulary [0, {vocab_size}): was the text encoded with this model's tokenizer?")
 
-# %% ../nbs/05_model.ipynb #93f6e18b
+# %% ../nbs/05_model.ipynb #26306e3f
 class EncoderLayer(nn.Module):
     "Pre-norm bidirectional encoder layer (optional memory cross-attention), dense SwiGLU."
     def __init__(self, cfg: RxTConfig):
@@ -160,7 +170,7 @@ class EncoderLayer(nn.Module):
             x = x + self.drop(self.cross_attn(self.norm2(x), self.stm_norm(stm_l), q_pos=pos))
         return x + self.drop(self.ff(self.norm3(x)))
 
-# %% ../nbs/05_model.ipynb #5fb13d53
+# %% ../nbs/05_model.ipynb #8c707223
 class RxTEncoder(nn.Module):
     "Dense bidirectional memory encoder returning every layer's hidden states."
     def __init__(self, cfg: RxTConfig, embedding: nn.Embedding | None = None):
@@ -169,12 +179,15 @@ class RxTEncoder(nn.Module):
         self.embedding = embedding if embedding is not None else nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.n_layers))
 
-    def forward(self, ids: Tensor, attention_mask: Tensor | None = None, stm: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, ids: Tensor, attention_mask: Tensor | None = None, stm: Tensor | None = None,
+                segment_ids: Tensor | None = None) -> tuple[Tensor, Tensor]:
         "Last hidden state (B, T, C) and encoded data ED (L, B, T, C)."
         check_ids(ids, self.cfg.vocab_size)
         am = attention_mask if attention_mask is not None else torch.ones_like(ids)
-        pos = (am.long().cumsum(-1) - 1).clamp(min=0)                           # (B, T)
-        mask = None if bool(am.bool().all()) else self_attention_mask(am)       # (B, 1, T, T) real keys + self
+        if segment_ids is not None: pos, mask = packed_positions_and_mask(segment_ids, causal=False)
+        else:
+            pos = (am.long().cumsum(-1) - 1).clamp(min=0)                       # (B, T)
+            mask = None if bool(am.bool().all()) else self_attention_mask(am)   # (B, 1, T, T) real keys + self
         x, states = self.embedding(ids), []
         for i, layer in enumerate(self.layers):
             x = layer(x, mask, pos, None if stm is None else stm[i])
@@ -189,7 +202,7 @@ class MLMHead(nn.Module):
                                  nn.Linear(cfg.d_model, cfg.vocab_size))
     def forward(self, h: Tensor) -> Tensor: return self.net(h)  # (B, T, V)
 
-# %% ../nbs/05_model.ipynb #8c707223
+# %% ../nbs/05_model.ipynb #1ecf330b
 def init_weights(module: nn.Module, n_layers: int, std: float = 0.02) -> None:
     "GPT-2 style init of every Linear/Embedding in `module` (residual outputs scaled by 1/√(2L))."
     for name, m in module.named_modules():
@@ -199,7 +212,7 @@ def init_weights(module: nn.Module, n_layers: int, std: float = 0.02) -> None:
             if m.bias is not None: nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Embedding): nn.init.normal_(m.weight, 0.0, std)
 
-# %% ../nbs/05_model.ipynb #1ecf330b
+# %% ../nbs/05_model.ipynb #e0567b89
 from huggingface_hub import ModelHubMixin, hf_hub_download
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -229,7 +242,7 @@ def _shared_twin(module: nn.Module, key: str, state: dict) -> bool:
     sd = module.state_dict()
     return any(k in state and sd[k].data_ptr() == sd[key].data_ptr() for k in sd if k != key)
 
-# %% ../nbs/05_model.ipynb #41d5a76c
+# %% ../nbs/05_model.ipynb #2c64a2dc
 class PretrainedMixin(ModelHubMixin):
     "save_pretrained / from_pretrained / push_to_hub for modules built from an `RxTConfig`."
     def _save_pretrained(self, save_directory: Path) -> None:
@@ -256,7 +269,7 @@ class PretrainedMixin(ModelHubMixin):
         load_state_strict(model, fetch(WEIGHTS))
         return model
 
-# %% ../nbs/05_model.ipynb #2c64a2dc
+# %% ../nbs/05_model.ipynb #09e453fa
 class RxTDecoderModel(RxTDecoder, PretrainedMixin):
     "The decoder as a standalone, saveable component."
 class RxTEncoderModel(RxTEncoder, PretrainedMixin):
@@ -271,7 +284,7 @@ class RxTMemoryAttention(nn.Module, PretrainedMixin):
         "New STM (L, B, S, C) from the old one and the encoded data ED (L, B, T, C)."
         return self.net(stm, ed, ed_mask)
 
-# %% ../nbs/05_model.ipynb #de60b1e3
+# %% ../nbs/05_model.ipynb #115b369e
 class ReactiveTransformer(nn.Module, PretrainedMixin):
     "Decoder, encoder and memory attention around a shared embedding and an explicit STM."
     def __init__(self, cfg: RxTConfig):
@@ -302,7 +315,7 @@ class ReactiveTransformer(nn.Module, PretrainedMixin):
         ed = self.encoder(interaction_ids, attention_mask, stm=stm if self.cfg.encoder.cross_attn else None)[1]
         return self.memory_attention(stm, ed, attention_mask)
 
-# %% ../nbs/05_model.ipynb #29bc95c5
+# %% ../nbs/05_model.ipynb #3e341cc2
 class DecoderOnlyLM(nn.Module, PretrainedMixin):
     "A stateless decoder-only LM made of RxT's decoder blocks without memory cross-attention."
     def __init__(self, cfg: RxTConfig):
@@ -317,7 +330,7 @@ class DecoderOnlyLM(nn.Module, PretrainedMixin):
         "Logits (B, T, V) of the whole context `ids` (B, T)."
         return self.decoder(ids, attention_mask=attention_mask, cache=cache)
 
-# %% ../nbs/05_model.ipynb #c8e78be2
+# %% ../nbs/05_model.ipynb #7e55b7ae
 CARD_SIZES = {  # figures stated in the RxT-Alpha model cards (ReactiveAI on the Hugging Face Hub)
     "micro": {"decoder": 9.0e6, "decoder_active": 3.5e6, "encoder": 1.9e6, "memory_attention": 1.2e6, "total": 12e6},
     "micro_plus": {"decoder": 22.4e6, "decoder_active": 6.5e6},
