@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--corpus", nargs="*", default=[], help="text files (default: the shipped TinyStories text)")
     t.add_argument("--vocab-size", type=int, default=7500)
     t.add_argument("--out", required=True, help="output folder (tokenizer.json is written there)")
+    s = sub.add_parser("docs", help="render the notebooks into a static HTML site (no Quarto needed)")
+    s.add_argument("--out", default="_site", help="output folder (default: _site)")
+    s.add_argument("--nbs", default="nbs", help="notebook folder (default: nbs)")
     return p
 
 # %% ../nbs/90_cli.ipynb #78a02852
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             from rxt.dialogues import cli_generate; cli_generate(a)
         elif a.cmd == "data" and a.data_cmd == "tokenizer":
             from rxt.tokenizer import cli_train; cli_train(a)
+        elif a.cmd == "docs":
+            from rxt.docs import cli_build; cli_build(a)
     except (ValueError, FileNotFoundError) as e:
         print(f"rxt {a.cmd}: error: {e}", file=sys.stderr); return 2
     return 0
