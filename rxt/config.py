@@ -163,7 +163,7 @@ def _decoder(e: int, k: int, d_ff: int) -> DecoderConfig:
 
 def _tiny(cls):
     "Tiny model for tests and CPU demos."
-    return cls(vocab_size=1024, d_model=64, n_layers=2, n_heads=4, seq_len=64, stm_size=32,
+    return cls(vocab_size=1024, d_model=64, n_layers=2, n_heads=4, seq_len=128, stm_size=128,
                decoder=_decoder(4, 2, 128), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
 
 def _micro(cls):

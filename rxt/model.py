@@ -19,8 +19,8 @@ from .memory import build_memory_attention, init_stm, check_stm
 # %% auto #0
 __all__ = ['WEIGHTS', 'CONFIG', 'CARD_SIZES', 'KVCache', 'DecoderLayer', 'step_positions_and_mask', 'packed_positions_and_mask',
            'RxTDecoder', 'check_ids', 'EncoderLayer', 'RxTEncoder', 'MLMHead', 'init_weights', 'load_state_strict',
-           'PretrainedMixin', 'RxTDecoderModel', 'RxTEncoderModel', 'RxTMemoryAttention', 'ReactiveTransformer',
-           'DecoderOnlyLM', 'size_report', 'card_comparison']
+           'checkpoint_config', 'PretrainedMixin', 'RxTDecoderModel', 'RxTEncoderModel', 'RxTMemoryAttention',
+           'ReactiveTransformer', 'DecoderOnlyLM', 'size_report', 'card_comparison']
 
 # %% ../nbs/05_model.ipynb #120ebf63
 class KVCache:
@@ -243,6 +243,17 @@ def _shared_twin(module: nn.Module, key: str, state: dict) -> bool:
     return any(k in state and sd[k].data_ptr() == sd[key].data_ptr() for k in sd if k != key)
 
 # %% ../nbs/05_model.ipynb #2c64a2dc
+def checkpoint_config(path: str | Path) -> RxTConfig:
+    "The `RxTConfig` a checkpoint folder (or a run folder holding `checkpoint/`) was saved with."
+    p = Path(path)
+    if (p / "checkpoint" / CONFIG).exists(): p = p / "checkpoint"
+    f = p / CONFIG
+    if not f.exists(): raise FileNotFoundError(f"no {CONFIG} in {path}: a checkpoint folder holds {CONFIG} and {WEIGHTS}")
+    try: raw = json.loads(f.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{f} is not valid JSON ({e})") from None
+    raw.pop("component", None)
+    return RxTConfig.from_dict(raw)
+
 class PretrainedMixin(ModelHubMixin):
     "save_pretrained / from_pretrained / push_to_hub for modules built from an `RxTConfig`."
     def _save_pretrained(self, save_directory: Path) -> None:
@@ -262,7 +273,8 @@ class PretrainedMixin(ModelHubMixin):
                 return p
             return Path(hf_hub_download(model_id, name, revision=revision, cache_dir=cache_dir, force_download=force_download,
                                         local_files_only=local_files_only, token=token))
-        raw = json.loads(fetch(CONFIG).read_text())
+        try: raw = json.loads(fetch(CONFIG).read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"{model_id}/{CONFIG} is not valid JSON ({e})") from None
         comp = raw.pop("component", cls.__name__)
         if comp != cls.__name__: raise ValueError(f"{model_id} holds a {comp}, not a {cls.__name__}: load it with {comp}.from_pretrained")
         model = cls(RxTConfig.from_dict(raw))

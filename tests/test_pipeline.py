@@ -1,0 +1,43 @@
+"The chained curriculum: every stage notebook through papermill, each starting from the previous checkpoint."
+import json, shutil
+from pathlib import Path
+
+import pytest
+from rxt.pipeline import STAGES, run_pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def project(tmp_path):
+    "A copy of the notebooks and the smoke settings in a scratch project root."
+    shutil.copytree(ROOT / "nbs", tmp_path / "nbs", ignore=shutil.ignore_patterns("_*", ".ipynb_checkpoints"))
+    shutil.copy(ROOT / "tests/fixtures/smoke.ini", tmp_path / "settings.ini")
+    return tmp_path
+
+
+def test_smoke_pipeline_chains_the_stages(project):
+    res = run_pipeline("settings.ini", run="smoke", root=project, log=lambda *a: None)
+    run = project / "runs" / "smoke"
+    for s in STAGES:
+        d = run / s
+        assert (d / f"{s}.ipynb").exists() and (d / "config.json").exists() and (d / "checkpoint" / "model.safetensors").exists()
+        assert json.loads((d / "metrics.json").read_text())["status"] == "completed"
+    # each stage started from the previous one's checkpoint
+    for prev, s in zip(STAGES, STAGES[1:]):
+        assert json.loads((run / s / "metrics.json").read_text())["init_from"] == str(run / prev)
+    assert set(res["recall_memory"]) and (run / "transcript.md").read_text().startswith("### Episode")
+    # never overwritten silently; --resume skips finished stages
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_pipeline("settings.ini", run="smoke", root=project, log=lambda *a: None)
+    logs = []
+    run_pipeline("settings.ini", run="smoke", root=project, resume=True, log=logs.append)
+    assert sum("skipped" in l for l in logs) == len(STAGES)
+
+
+def test_pipeline_refuses_unknown_parameters(project):
+    ini = project / "settings.ini"
+    ini.write_text(ini.read_text().replace("[23_smat]\n", "[23_smat]\nstepz = 3\n"))
+    with pytest.raises(Exception, match="stepz"):
+        run_pipeline("settings.ini", run="bad", root=project, log=lambda *a: None)
+    assert not (project / "runs" / "bad").exists()
