@@ -10,7 +10,8 @@ from typing import Callable
 import torch
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'median_time', 'record', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records']
+__all__ = ['BENCHMARKS', 'median_time', 'record', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records',
+           'bench_train']
 
 # %% ../nbs/50_bench.ipynb #cba51435
 def _sync(device):
@@ -76,3 +77,50 @@ def format_records(recs: list[dict], baseline: str | None = None) -> str:
         extra = f" {ratios.get(r['T'], {}).get(r['impl'], float('nan')):.2f} |" if baseline else ""
         rows.append(f"| {r['bench']} | {r['impl']} | {r['T']} | {r['seconds']:.4g} |" + extra)
     return "\n".join(rows)
+
+# %% ../nbs/50_bench.ipynb #381a9ea9
+def _stage_batches(preset: str, batch_size: int, seed: int = 0):
+    "One batch of each stage's data for `preset`, with its objective (lazy imports: the data modules)."
+    import random
+    from rxt.config import RxTConfig
+    from rxt.data import LMTextDataset, InteractionDataset, EpisodeDataset, collate, collate_episodes, tinystories
+    from rxt.dialogues import generate_episodes, sft_pairs
+    from rxt.joint_lm import joint_lm_loss, stage_tokenizer
+    from rxt.memattn_pretrain import memattn_loss
+    from rxt.smat import smat_loss
+    cfg, tok = getattr(RxTConfig, preset)(), stage_tokenizer()
+    T = cfg.seq_len
+    lm = LMTextDataset(tinystories("train")[:400], tok, T)
+    it = InteractionDataset(sft_pairs(batch_size, seed), tok, T)
+    ep = EpisodeDataset(generate_episodes(batch_size, 4, seed), tok, T)
+    rng = random.Random(seed)
+    return cfg, {
+        "20_joint_lm": (collate([lm[i] for i in range(batch_size)]), joint_lm_loss),
+        "21_interaction_sft": (collate([it[i] for i in range(batch_size)]), joint_lm_loss),
+        "22_memattn_pretrain": (collate_episodes([ep[i] for i in range(batch_size)]), lambda m, b: memattn_loss(m, b, rng=rng)),
+        "23_smat": (collate_episodes([ep[i] for i in range(batch_size)]), smat_loss)}
+
+def _input_tokens(batch) -> int:
+    if isinstance(batch, list): return sum(_input_tokens(b) for b in batch)
+    return int(batch["attention_mask"].sum())
+
+def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, device: str | None = None, **_) -> list[dict]:
+    "Optimizer steps of each stage's objective: seconds per step and input tokens per second."
+    from rxt.model import ReactiveTransformer
+    from rxt.trainer import to_device
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    cfg, stages = _stage_batches(preset, batch_size)
+    recs = []
+    for name, (batch, objective) in stages.items():
+        torch.manual_seed(0)
+        model = ReactiveTransformer(cfg).to(device).train()  # the shipped 1,024-token ids fit every preset's vocabulary
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        batch = to_device(batch, torch.device(device))
+        def step():
+            loss, _ = objective(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        s = median_time(step, repeats=repeats, warmup=1, device=device)
+        n = _input_tokens(batch)
+        recs.append(record("train", name, n, s, tokens_per_s=n / s, preset=preset, batch_size=batch_size, device=str(device)))
+    return recs
+
+BENCHMARKS["train"] = "rxt.bench:bench_train"

@@ -5,6 +5,7 @@
 # %% ../nbs/90_cli.ipynb #7f5d3d6d
 from __future__ import annotations
 import argparse, json, sys
+from pathlib import Path
 from dataclasses import asdict
 from .config import PRESETS, RxTConfig
 
@@ -99,10 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--settings", default="settings.ini", help="settings file (default: settings.ini)")
     s.add_argument("--run", default="default", help="run name: outputs go to runs/NAME/")
     s.add_argument("--profile", help="settings profile, e.g. micro (the Micro card's recipe, for a GPU)")
-    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft")
+    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: all, with 25_baseline if settings has it)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue an existing run: skip finished stages, resume the interrupted one")
     g.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
+    s = sub.add_parser("eval", help="evaluate a pipeline run: RxT vs the stateless baseline vs a reset STM")
+    s.add_argument("run", help="a run folder, e.g. runs/default")
+    s.add_argument("--json", help="write the results to this JSON file")
+    s.add_argument("--episodes", type=int, default=200, help="held-out generated episodes")
+    s.add_argument("--steps", type=int, default=8, help="follow-up interactions per episode")
+    s.add_argument("--babi", type=int, default=20, help="bAbI stories per task (0 = skip)")
+    s.add_argument("--turns-json", help="a `rxt bench turns` JSON for the latency column")
+    s = sub.add_parser("report", help="evaluate a run, draw its figures and rewrite the README's results section")
+    s.add_argument("run", help="a run folder, e.g. runs/default")
+    s.add_argument("--episodes", type=int, default=200)
+    s.add_argument("--babi", type=int, default=20)
+    s.add_argument("--turns-json", help="a `rxt bench turns` JSON (default: run it)")
     s = sub.add_parser("docs", help="render the notebooks into a static HTML site (no Quarto needed)")
     s.add_argument("--out", default="_site", help="output folder (default: _site)")
     s.add_argument("--nbs", default="nbs", help="notebook folder (default: nbs)")
@@ -132,8 +145,16 @@ def main(argv: list[str] | None = None) -> int:
         elif a.cmd == "data" and a.data_cmd == "tokenizer":
             from rxt.tokenizer import cli_train; cli_train(a)
         elif a.cmd == "pipeline":
-            from rxt.pipeline import run_pipeline, STAGES
-            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages or STAGES))
+            from rxt.pipeline import run_pipeline, STAGES, BASELINE
+            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages or STAGES + (BASELINE,)))
+        elif a.cmd == "eval":
+            from rxt.evaluation import evaluate_run, format_table
+            ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json)
+            print(format_table(ev)); print(f"evaluated in {ev['seconds']:.0f} s")
+            if a.json: Path(a.json).write_text(json.dumps(ev, indent=1) + "\n")
+        elif a.cmd == "report":
+            from rxt.evaluation import report
+            report(a.run, a.episodes, a.babi, a.turns_json)
         elif a.cmd == "docs":
             from rxt.docs import cli_build; cli_build(a)
     except (ValueError, FileNotFoundError, FileExistsError) as e:

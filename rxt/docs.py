@@ -408,7 +408,9 @@ def _links_and_ids(text: str) -> tuple[list[str], set[str]]:
 def broken_links(site: str | Path) -> list[str]:
     "Relative links in `site`'s pages that point at a missing file or anchor, as `page -> link`."
     site, bad, cache = Path(site), [], {}
-    parsed = lambda f: cache.setdefault(f, _links_and_ids(f.read_text()))
+    def parsed(f: Path):
+        if f not in cache: cache[f] = _links_and_ids(f.read_text())
+        return cache[f]
     for pg in sorted(site.rglob("*.html")):
         for link in parsed(pg)[0]:
             if re.match(r"^([a-z][a-z0-9+.-]*:|//)", link, re.I): continue

@@ -8,12 +8,13 @@ import ast, configparser, json, shutil, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STAGES', 'read_settings', 'notebook_parameters', 'check_parameters', 'run_stage', 'prepare_data', 'retention_report',
-           'format_transcript', 'run_pipeline', 'format_results']
+__all__ = ['STAGES', 'BASELINE', 'read_settings', 'notebook_parameters', 'check_parameters', 'run_stage', 'prepare_data',
+           'retention_report', 'format_transcript', 'run_pipeline', 'format_results']
 
 # %% ../nbs/24_pipeline.ipynb #c7e0b392
 STAGES = ("20_joint_lm", "21_interaction_sft", "22_memattn_pretrain", "23_smat")
-_SECTIONS = ("run", "data", "eval") + STAGES
+BASELINE = "25_baseline"   # the stateless LLM, trained beside the chain when settings has a [25_baseline] section
+_SECTIONS = ("run", "data", "eval") + STAGES + (BASELINE,)
 
 def _value(v: str):
     try: return ast.literal_eval(v)
@@ -129,7 +130,7 @@ def format_transcript(report: dict) -> str:
 def _stage_summary(run_dir: Path) -> dict:
     from rxt.trainer import read_metrics
     s = json.loads((run_dir / "metrics.json").read_text())
-    rows = read_metrics(run_dir)
+    rows = read_metrics(run_dir) or read_metrics(run_dir / "chat")  # the baseline logs its final phase in chat/
     last_train = next((r for r in reversed(rows) if "loss" in r and "valid_loss" not in r), {})
     last_valid = next((r for r in reversed(rows) if "valid_loss" in r), {})
     return {"status": s.get("status"), "steps": s.get("step"), "train_loss": s.get("train_loss"), "valid_loss": s.get("valid_loss"),
@@ -138,28 +139,34 @@ def _stage_summary(run_dir: Path) -> dict:
             "tokens": s.get("tokens")}
 
 def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", profile: str | None = None, root: str | Path = ".",
-                 resume: bool = False, overwrite: bool = False, stages: tuple[str, ...] = STAGES, kernel: str = "python3", log=print) -> dict:
+                 resume: bool = False, overwrite: bool = False, stages: tuple[str, ...] = STAGES + (BASELINE,), kernel: str = "python3",
+                 log=print) -> dict:
     "Run the supervised curriculum into `root/runs/run/` and return (and write) its results."
     root = Path(root).resolve()
     cfg, nbs, run_root = read_settings(root / settings if not Path(settings).is_absolute() else settings, profile), root / "nbs", root / "runs" / run
-    unknown = [s for s in stages if s not in STAGES]
-    if unknown: raise ValueError(f"unknown stages {unknown}: choose among {list(STAGES)}")
+    unknown = [s for s in stages if s not in STAGES + (BASELINE,)]
+    if unknown: raise ValueError(f"unknown stages {unknown}: choose among {list(STAGES + (BASELINE,))}")
+    if BASELINE in stages and BASELINE not in cfg: stages = tuple(s for s in stages if s != BASELINE)
     for s in stages: check_parameters(nbs / f"{s}.ipynb", cfg.get(s, {}))
     _prepare_run(run_root, resume, overwrite)
     t_start, times = time.perf_counter(), {}
     paths = prepare_data(run_root, cfg.get("run", {}), cfg.get("data", {}))
-    prev = ""
+    prev, chain = "", ""
     for s in stages:
         rdir = run_root / s
-        params = {"tokenizer_path": paths["tokenizer_path"], "init_from": prev, **cfg.get(s, {})}
-        if s in ("22_memattn_pretrain", "23_smat"): params = {"episodes": paths["episodes_train"], "episode_steps": paths["episode_steps"], **params}
+        params = {"tokenizer_path": paths["tokenizer_path"], **({} if s == BASELINE else {"init_from": prev}), **cfg.get(s, {})}
+        if s == BASELINE: params = {"rxt_run": str(run_root / STAGES[0]), "preset": cfg.get("run", {}).get("preset", "tiny"), **params}
+        if s in ("22_memattn_pretrain", "23_smat", BASELINE): params = {"episodes": paths["episodes_train"], "episode_steps": paths["episode_steps"], **params}
         if "preset" in cfg.get("run", {}) and s == STAGES[0]: params.setdefault("preset", cfg["run"]["preset"])
-        if _stage_done(rdir): log(f"== {s}: done already, skipped"); prev = str(rdir); continue
-        params["resume"] = (rdir / "checkpoint").exists()
+        if _stage_done(rdir):
+            log(f"== {s}: done already, skipped")
+            if s != BASELINE: prev = str(rdir)
+            continue
+        params["resume"] = (rdir / "checkpoint").exists() or (rdir / "lm" / "checkpoint").exists()
         log(f"== {s}: running {nbs / (s + '.ipynb')} into {rdir}")
         times[s] = run_stage(nbs / f"{s}.ipynb", rdir, params, kernel, log)
         log(f"   {s} finished in {times[s]:.0f} s: {_stage_summary(rdir)}")
-        prev = str(rdir)
+        if s != BASELINE: prev = str(rdir)
     ev = cfg.get("eval", {})
     report = retention_report(Path(prev), paths["tokenizer_path"], paths["episodes_validation"], int(ev.get("n_episodes", 200)),
                               int(ev.get("seed", 0)), int(ev.get("n_transcript", 3)))

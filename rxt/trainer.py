@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_trainer.ipynb #a10ceeab
 from __future__ import annotations
-import json, math, os, random, shutil, sys, time
+import json, math, os, sys, time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -13,15 +13,14 @@ import torch
 from torch import nn, Tensor
 from torch.utils.data import Dataset, default_collate
 from tqdm import tqdm
-from .distributed import (DistInfo, setup_distributed, cleanup_distributed, resolve_dist, wrap_model, grad_sync,
-                             all_reduce_sum, all_gather_objects, barrier, full_state_dict, optimizer_state, load_optimizer_state)
-from .model import load_state_strict, WEIGHTS, CONFIG
+from .distributed import (DIST_MODES, setup_distributed, cleanup_distributed, resolve_dist, wrap_model, grad_sync,
+    all_reduce_sum, all_gather_objects, barrier, full_state_dict, optimizer_state, load_optimizer_state)
+from .checkpoint import (STATE, seed_everything, rng_state, set_rng_state, write_atomic_dir, recover_dir,
+    save_weights, read_trainer_state, load_weights, prepare_run_dir)
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'STATE', 'INIT_ONLY_FIELDS', 'TrainConfig', 'lr_at', 'param_groups', 'unfreeze_plan', 'apply_freeze',
-           'BatchStream', 'to_device', 'autocast_for', 'MetricsLog', 'read_metrics', 'seed_everything', 'rng_state',
-           'set_rng_state', 'recover_dir', 'write_atomic_dir', 'config_mismatch', 'checkpoint_dir', 'load_weights',
-           'prepare_run_dir', 'Trainer']
+__all__ = ['PRECISIONS', 'TrainConfig', 'lr_at', 'param_groups', 'unfreeze_plan', 'apply_freeze', 'BatchStream', 'to_device',
+           'autocast_for', 'MetricsLog', 'read_metrics', 'Trainer']
 
 # %% ../nbs/12_trainer.ipynb #8f6d40b6
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -58,6 +57,7 @@ class TrainConfig:
         if not self.lr > 0 or not 0 <= self.min_lr_ratio <= 1: raise ValueError(f"need lr > 0 and 0 ≤ min_lr_ratio ≤ 1, got lr={self.lr}, min_lr_ratio={self.min_lr_ratio}")
         if not all(0 <= b < 1 for b in self.betas): raise ValueError(f"betas={self.betas} must both be in [0, 1)")
         if self.precision not in PRECISIONS: raise ValueError(f"precision={self.precision!r} is unknown: use one of {PRECISIONS}")
+        if self.dist not in DIST_MODES: raise ValueError(f"dist={self.dist!r} is unknown: use one of {DIST_MODES}")
         if self.dist == "fsdp" and self.unfreeze: raise ValueError("unfreeze schedules need dist='ddp' or 'none': FSDP shards parameters and cannot change which ones train")
         object.__setattr__(self, "betas", tuple(self.betas)); object.__setattr__(self, "unfreeze", dict(self.unfreeze))
 
@@ -183,118 +183,6 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
 # %% ../nbs/12_trainer.ipynb #a5b87989
-def seed_everything(seed: int) -> None:
-    "Seed torch (CPU and CUDA), numpy (when installed) and Python's `random`."
-    torch.manual_seed(seed); random.seed(seed)
-    try: import numpy as np; np.random.seed(seed % 2**32)
-    except ImportError: pass
-
-def rng_state() -> dict:
-    "The RNG states of torch (CPU, CUDA), numpy and Python as tensors and plain values."
-    s = {"torch": torch.get_rng_state(), "python": random.getstate()}
-    if torch.cuda.is_available(): s["cuda"] = torch.cuda.get_rng_state_all()
-    try:
-        import numpy as np
-        name, key, pos, has_gauss, gauss = np.random.get_state()
-        s["numpy"] = [name, torch.from_numpy(key.astype("int64")), pos, has_gauss, gauss]
-    except ImportError: pass
-    return s
-
-def set_rng_state(s: dict) -> None:
-    "Restore what `rng_state` returned."
-    torch.set_rng_state(s["torch"])
-    v, internal, gauss = s["python"]; random.setstate((v, tuple(internal), gauss))
-    if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
-    if "numpy" in s:
-        import numpy as np
-        name, key, pos, has_gauss, gauss = s["numpy"]
-        np.random.set_state((name, key.numpy().astype("uint32"), pos, has_gauss, gauss))
-
-# %% ../nbs/12_trainer.ipynb #f7f1d2ae
-STATE = "trainer_state.pt"
-
-def recover_dir(dst: Path) -> None:
-    "After a crash: put `dst.old` back if `dst` is missing; drop half-written `dst.tmp` and stale `dst.old`."
-    old, tmp = dst.with_name(dst.name + ".old"), dst.with_name(dst.name + ".tmp")
-    if not dst.exists() and old.exists(): os.replace(old, dst)
-    shutil.rmtree(old, ignore_errors=True); shutil.rmtree(tmp, ignore_errors=True)
-
-def write_atomic_dir(dst: Path, write: Callable[[Path], None]) -> None:
-    "Call `write(folder)` on a temporary folder, then swap it in for `dst`, keeping the old one until then."
-    recover_dir(dst)
-    tmp, old = dst.with_name(dst.name + ".tmp"), dst.with_name(dst.name + ".old")
-    tmp.mkdir(parents=True); write(tmp)
-    for f in tmp.iterdir():
-        with open(f, "rb") as fh: os.fsync(fh.fileno())
-    if dst.exists(): os.replace(dst, old)
-    os.replace(tmp, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-# %% ../nbs/12_trainer.ipynb #a1b35fa9
-INIT_ONLY_FIELDS = ("dropout", "stm_init", "stm_init_std", "memory.gate_init")
-
-def _flat(d: dict, pre: str = "") -> dict:
-    return {k2: v2 for k, v in d.items() for k2, v2 in (_flat(v, f"{pre}{k}.").items() if isinstance(v, dict) else [(pre + k, v)])}
-
-def config_mismatch(saved: dict, cfg) -> list[str]:
-    "Fields where a checkpoint's config differs from `cfg`, as 'field: checkpoint X vs model Y'."
-    a, b = _flat(saved), _flat(json.loads(json.dumps(cfg.to_dict())))
-    return [f"{k}: checkpoint {a.get(k)} vs model {b.get(k)}" for k in sorted(set(a) | set(b))
-            if a.get(k) != b.get(k) and k not in INIT_ONLY_FIELDS]
-
-def checkpoint_dir(path: str | Path) -> Path:
-    "The checkpoint folder `path`, or the `checkpoint/` inside the run folder `path`."
-    p = Path(path)
-    if (p / WEIGHTS).exists(): return p
-    if (p / "checkpoint" / WEIGHTS).exists(): return p / "checkpoint"
-    raise FileNotFoundError(f"{p} holds no {WEIGHTS}: pass a checkpoint folder or a run folder with a checkpoint/")
-
-# %% ../nbs/12_trainer.ipynb #c622b60b
-def load_weights(model: nn.Module, path: str | Path, components: Sequence[str] | None = None) -> Path:
-    "Load a checkpoint into `model` strictly (all of it, or only `components`) after checking its config."
-    d = checkpoint_dir(path)
-    if hasattr(getattr(model, "cfg", None), "to_dict") and (d / CONFIG).exists():
-        try: saved = json.loads((d / CONFIG).read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{d / CONFIG} is not valid JSON ({e})") from None
-        saved.pop("component", None)
-        bad = config_mismatch(saved, model.cfg)
-        if bad: raise ValueError(f"{d / CONFIG} was saved for another architecture: {'; '.join(bad[:8])}. "
-                                 "Build the model from that config (RxTConfig.load) or do not start from this checkpoint")
-    if components is None: load_state_strict(model, d / WEIGHTS); return d
-    from safetensors.torch import load_file
-    try: state = load_file(str(d / WEIGHTS))
-    except Exception as e: raise ValueError(f"cannot read weights {d / WEIGHTS}: {e} (corrupted or not a safetensors file)") from None
-    own = model.state_dict()
-    aliases: dict[int, list[str]] = {}
-    for k, v in own.items(): aliases.setdefault(v.data_ptr(), []).append(k)
-    picked, missing = {}, []
-    for k, v in own.items():
-        if not any(k == c or k.startswith(c + ".") for c in components): continue
-        src = next((n for n in aliases[v.data_ptr()] if n in state and state[n].shape == v.shape), None)
-        if src is None: missing.append(k)
-        else: picked[k] = state[src]
-    if missing or not picked: raise ValueError(f"{d / WEIGHTS} cannot provide {list(components)}: missing or mis-shaped {missing[:8] or 'everything'}")
-    model.load_state_dict(picked, strict=False)
-    return d
-
-# %% ../nbs/12_trainer.ipynb #22b11c94
-def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool, info: DistInfo) -> Path:
-    "Check `run_dir` (every process), then create or clear it (process 0)."
-    d = Path(run_dir)
-    if resume and overwrite: raise ValueError("resume=True continues a run and overwrite=True replaces it: pass one of them")
-    busy = d.is_dir() and any(d.iterdir())
-    if resume and not (d / "train_config.json").exists():
-        raise FileNotFoundError(f"nothing to resume in {d}: it holds no train_config.json (start a new run without resume=True)")
-    if busy and not (resume or overwrite):
-        raise FileExistsError(f"run folder {d} already holds a run: pass resume=True to continue it or overwrite=True to replace it (or choose another folder)")
-    barrier()
-    if info.is_main:
-        if busy and overwrite: shutil.rmtree(d)
-        d.mkdir(parents=True, exist_ok=True)
-    barrier()
-    return d
-
-# %% ../nbs/12_trainer.ipynb #599b6a02
 class _Objective(nn.Module):
     "The objective as a module's forward pass, so DDP/FSDP see every parameter it uses."
     def __init__(self, model: nn.Module, objective: Callable):
@@ -302,7 +190,13 @@ class _Objective(nn.Module):
         self.model, self.objective = model, objective
     def forward(self, batch): return self.objective(self.model, batch)
 
-# %% ../nbs/12_trainer.ipynb #530c7762
+# %% ../nbs/12_trainer.ipynb #547b32a4
+def _check_all_used(model: nn.Module, step: int) -> None:
+    "Under DDP without find_unused_parameters, refuse a step that left trainable parameters without a gradient."
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    if unused: raise ValueError(f"step {step} left trainable parameters without a gradient ({unused[:4]}{'…' if len(unused) > 4 else ''}): "
+                                f"DDP needs TrainConfig(find_unused_parameters=True), or freeze them (unfreeze={{'{unused[0].split('.')[0]}': steps + 1}})")
+
 class _Steps:
     def train_step(self, step: int) -> dict:
         "One optimizer step: accumulate over this process's micro-batches, reduce metrics, check, clip, step."
@@ -315,10 +209,11 @@ class _Steps:
                 with autocast_for(cfg.precision, dev): loss, metrics = self.net(to_device(batch, dev))
                 (loss / len(batches)).backward()
             for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float64, device=dev).detach()
+        if self.mode == "ddp" and not cfg.find_unused_parameters: _check_all_used(self.raw.model, step)
         keys = sorted(sums)
         vals = all_reduce_sum(torch.stack([sums[k] for k in keys])).tolist()
         n = len(batches) * self.info.world_size
-        row = {"step": step, **{k: v if k == "tokens" else v / n for k, v in zip(keys, vals)}}
+        row = {"step": step, **{k: int(v) if k == "tokens" else v / n for k, v in zip(keys, vals)}}
         norm = torch.nn.utils.clip_grad_norm_([p for p in self.net.parameters() if p.grad is not None], cfg.clip or math.inf)
         norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
         if not (math.isfinite(row["loss"]) and math.isfinite(norm)):
@@ -328,10 +223,10 @@ class _Steps:
                                      f"the last good checkpoint {ck if ck.exists() else '(none written yet)'} is kept")
         self.opt.step(); self.opt.zero_grad(set_to_none=True)
         row.update(lr=lr, grad_norm=norm, time_s=time.perf_counter() - t0)
-        if "tokens" in row: self.tokens += int(row["tokens"]); row["tokens_per_s"] = row["tokens"] / row["time_s"]
+        if "tokens" in row: self.tokens += row["tokens"]; row["tokens_per_s"] = row["tokens"] / row["time_s"]
         return row
 
-# %% ../nbs/12_trainer.ipynb #27613ba9
+# %% ../nbs/12_trainer.ipynb #fd1a50eb
 class _Validation:
     @torch.no_grad()
     def evaluate(self) -> dict:
@@ -367,20 +262,7 @@ class _Validation:
         self.log.write(row); self.last.update(row)
         return bool(cfg.early_stop_patience) and self.bad_evals >= cfg.early_stop_patience
 
-# %% ../nbs/12_trainer.ipynb #9f15442a
-def _save_model(model: nn.Module, d: Path, weights: dict | None = None) -> None:
-    "model.safetensors + config.json: the model's `save_pretrained` if it has one, else its (gathered) weights."
-    from safetensors.torch import save_file, save_model
-    if weights is None and hasattr(model, "save_pretrained"): return model.save_pretrained(d)
-    if weights is None: save_model(model, str(d / WEIGHTS))
-    else:
-        seen, w = set(), {}
-        for k, v in weights.items():  # one name per shared tensor, as safetensors requires
-            if v.data_ptr() not in seen: seen.add(v.data_ptr()); w[k.removeprefix("model.")] = v.contiguous()
-        save_file(w, str(d / WEIGHTS))
-    if hasattr(getattr(model, "cfg", None), "to_dict"):
-        (d / CONFIG).write_text(json.dumps({"component": type(model).__name__, **model.cfg.to_dict()}, indent=2) + "\n")
-
+# %% ../nbs/12_trainer.ipynb #a1b35fa9
 def _resolve_config(run_dir: str | Path, cfg: TrainConfig | None, resume: bool) -> TrainConfig:
     "The run's config: `cfg` for a new run; the saved one on resume (a different `cfg` is refused)."
     if not resume: return cfg or TrainConfig()
@@ -392,16 +274,18 @@ def _resolve_config(run_dir: str | Path, cfg: TrainConfig | None, resume: bool) 
     if diff: raise ValueError(f"{p} differs from the cfg given to resume ({'; '.join(diff)}): resume with cfg=None, or start a new run with init_from")
     return saved
 
-# %% ../nbs/12_trainer.ipynb #a9d237f4
+# %% ../nbs/12_trainer.ipynb #c622b60b
 class _Checkpoints:
     def save(self) -> None:
         "Write run_dir/checkpoint atomically: weights, config, optimizer, every process's RNG, data position."
-        weights = full_state_dict(self.net, "fsdp") if self.mode == "fsdp" else None   # collectives: every process
+        weights = None
+        if self.mode == "fsdp":  # gathered from the shards: a collective, every process takes part
+            weights = {k.removeprefix("model."): v for k, v in full_state_dict(self.net, "fsdp").items()}
         opt, rngs = optimizer_state(self.net, self.opt, self.mode), all_gather_objects(rng_state())
         if self.info.is_main:
             state = {"step": self.step, "optimizer": opt, "data": self.stream.state_dict(), "rng": rngs, "best": self.best,
                      "bad_evals": self.bad_evals, "tokens": self.tokens, "world_size": self.info.world_size}
-            def write(d: Path): _save_model(self.model, d, weights); torch.save(state, d / STATE)
+            def write(d: Path): save_weights(self.model, d, weights); torch.save(state, d / STATE)
             write_atomic_dir(self.run_dir / "checkpoint", write)
         barrier()
 
@@ -410,10 +294,9 @@ class _Checkpoints:
         d = self.run_dir / "checkpoint"
         if self.info.is_main: recover_dir(d)
         barrier()
-        if not (d / STATE).exists(): raise FileNotFoundError(f"nothing to resume in {self.run_dir}: it stopped before its first checkpoint; start it again with overwrite=True")
+        if not d.exists(): raise FileNotFoundError(f"nothing to resume in {self.run_dir}: it stopped before its first checkpoint; start it again with overwrite=True")
         load_weights(self.model, d)
-        try: s = torch.load(d / STATE, map_location="cpu", weights_only=True)
-        except Exception as e: raise ValueError(f"cannot read trainer state {d / STATE}: {e} (corrupted or not written by rxt.trainer)") from None
+        s = read_trainer_state(d / STATE)
         self.step, self.best, self.bad_evals, self.tokens, self._state = s["step"], s["best"], s["bad_evals"], s["tokens"], s
         self.stream.load_state_dict(s["data"])
         if self.info.is_main:
@@ -432,7 +315,7 @@ class _Checkpoints:
             tmp.write_text(json.dumps(s, indent=2) + "\n"); os.replace(tmp, self.run_dir / "metrics.json")
         return s
 
-# %% ../nbs/12_trainer.ipynb #6a9d768c
+# %% ../nbs/12_trainer.ipynb #3a6078e1
 class Trainer(_Steps, _Validation, _Checkpoints):
     "The training loop of every stage: `objective(model, batch) -> (loss, metrics)` over `train_ds`."
     def __init__(self, model: nn.Module, objective: Callable, train_ds: Dataset, cfg: TrainConfig | None = None,

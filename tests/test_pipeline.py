@@ -3,7 +3,7 @@ import json, shutil
 from pathlib import Path
 
 import pytest
-from rxt.pipeline import STAGES, run_pipeline
+from rxt.pipeline import BASELINE, STAGES, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,12 +27,15 @@ def test_smoke_pipeline_chains_the_stages(project):
     for prev, s in zip(STAGES, STAGES[1:]):
         assert json.loads((run / s / "metrics.json").read_text())["init_from"] == str(run / prev)
     assert set(res["recall_memory"]) and (run / "transcript.md").read_text().startswith("### Episode")
+    # the stateless baseline trained beside the chain, sized after the RxT
+    assert (run / BASELINE / "chat" / "checkpoint" / "model.safetensors").exists()
+    assert json.loads((run / BASELINE / "metrics.json").read_text())["status"] == "completed"
     # never overwritten silently; --resume skips finished stages
     with pytest.raises(FileExistsError, match="--resume"):
         run_pipeline("settings.ini", run="smoke", root=project, log=lambda *a: None)
     logs = []
     run_pipeline("settings.ini", run="smoke", root=project, resume=True, log=logs.append)
-    assert sum("skipped" in l for l in logs) == len(STAGES)
+    assert sum("skipped" in l for l in logs) == len(STAGES) + 1
 
 
 def test_pipeline_refuses_unknown_parameters(project):

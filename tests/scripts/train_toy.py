@@ -34,10 +34,11 @@ def main(argv=None):
     p.add_argument("--eval-every", type=int, default=0)
     p.add_argument("--dist", default="auto")
     p.add_argument("--unfreeze", default="{}", help='JSON, e.g. {"encoder": 3}')
+    p.add_argument("--find-unused", action="store_true", help="DDP find_unused_parameters (the MLM head is unused)")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--per-example", action="store_true", help="objective without batch statistics (exact DDP equality)")
     p.add_argument("--delay", type=float, default=0.0, help="seconds to sleep in each training forward pass")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true", help="continue --run-dir (pass the same objective flags again)")
     a = p.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -47,7 +48,8 @@ def main(argv=None):
     torch.manual_seed(0)
     model = ReactiveTransformer(replace(RxTConfig.tiny(), dropout=a.dropout))
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=3e-3, warmup_steps=2,
-                      save_every=a.save_every, eval_every=a.eval_every, dist=a.dist, unfreeze=json.loads(a.unfreeze))
+                      save_every=a.save_every, eval_every=a.eval_every, dist=a.dist, unfreeze=json.loads(a.unfreeze),
+                      find_unused_parameters=a.find_unused)
     obj = lambda m, b: objective(m, b, a.per_example, a.delay)
     trainer = Trainer(model, obj, train, None if a.resume else cfg, a.run_dir, valid_ds=valid, resume=a.resume, progress=False)
     summary = trainer.fit()
