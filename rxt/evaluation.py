@@ -14,7 +14,7 @@ from torch import Tensor
 from .model import DecoderOnlyLM, ReactiveTransformer
 from .data import encode_turn
 from .dialogues import recall_score
-from .generate import generate
+from .generate import greedy_answers, pad_ids
 from .tokenizer import EOS, PAD, RxTTokenizer
 
 # %% auto #0
@@ -22,28 +22,12 @@ __all__ = ['SYSTEM_NAMES', 'RESULTS_START', 'RESULTS_END', 'play', 'bleu2', 'emb
            'load_run', 'evaluate_run', 'format_table', 'results_markdown', 'update_readme', 'report']
 
 # %% ../nbs/40_eval.ipynb #960df3f4
-def _pad(rows: list[list[int]], left: bool, device) -> tuple[Tensor, Tensor]:
-    T = max(map(len, rows))
-    ids = [([PAD] * (T - len(r)) + r) if left else (r + [PAD] * (T - len(r))) for r in rows]
-    mask = [([0] * (T - len(r)) + [1] * len(r)) if left else ([1] * len(r) + [0] * (T - len(r))) for r in rows]
-    return torch.tensor(ids, device=device), torch.tensor(mask, device=device)
-
-@torch.no_grad()
-def _greedy(model, prompts: list[list[int]], stm: Tensor | None, limit: int, max_new: int) -> list[list[int]]:
-    ids, mask = _pad(prompts, True, model.embedding.weight.device)
-    n = max(1, min(max_new, limit - ids.shape[1]))
-    out = [[] for _ in prompts]
-    for tok in generate(model, ids, stm, mask, max_new_tokens=n, temperature=0.0):
-        for a, t in zip(out, tok.tolist()):
-            if not (a and a[-1] == EOS) and t != PAD: a.append(t)
-    return [a[:-1] if a and a[-1] == EOS else a for a in out]
-
 @torch.no_grad()
 def _answer_nll(model, rows: list[list[int]], labels: list[list[int]], stm: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
     "Per-row summed NLL, correct count and token count of the labelled (answer) tokens."
     dev = model.embedding.weight.device
-    ids, mask = _pad(rows, False, dev)
-    lab, _ = _pad(labels, False, dev); lab = lab.masked_fill(mask == 0, -100)
+    ids, mask = pad_ids(rows, device=dev)
+    lab = pad_ids(labels, device=dev)[0].masked_fill(mask == 0, -100)
     logits = model.decoder(ids, stm, mask) if stm is not None else model(ids, mask)
     lg, tg = logits[:, :-1].float(), lab[:, 1:]
     keep = tg != -100
@@ -82,14 +66,14 @@ def play(model: ReactiveTransformer | DecoderOnlyLM, tok: RxTTokenizer, episodes
             if asked:
                 prompts = [ctx(live[j], "query_ids") for j in asked]
                 limit = (L if mode != "history" else 10 ** 9)
-                gen = _greedy(model, prompts, None if mem is None else mem[:, asked], limit, max_new_tokens)
+                gen = greedy_answers(model, prompts, None if mem is None else mem[:, asked], max_new_tokens, limit)
                 for j, a in zip(asked, gen):
                     i = live[j]; turn = chunk[i][t]
                     questions.append({"episode": c + i, "turn": t, "distance": int(turn["distance"]), "gold": list(turn["gold"]),
                                       "answer": tok.decode(a), "answer_ids": a, "reference_ids": tok.encode(turn["answer"]),
                                       "history_ids": list(history[i])})
             if mode == "memory":
-                ids, mask = _pad([enc[i]["input_ids"].tolist() for i in live], False, model.embedding.weight.device)
+                ids, mask = pad_ids([enc[i]["input_ids"].tolist() for i in live], device=model.embedding.weight.device)
                 stm[:, live] = model.update_memory(stm[:, live].contiguous(), ids, mask)
             for i in live: history[i] = history[i] + enc[i]["input_ids"].tolist()
     return {"nll": nll, "correct": correct, "count": count, "questions": questions}

@@ -15,8 +15,8 @@ from .memory import check_stm
 from .tokenizer import PAD, BOS, EOS, Q, A
 
 # %% auto #0
-__all__ = ['filter_logits', 'sample', 'generate', 'RxTSession', 'save_stm', 'load_stm', 'init_from_prompt', 'chat', 'bench_turns',
-           'turns_summary', 'bench_decode']
+__all__ = ['filter_logits', 'sample', 'generate', 'pad_ids', 'greedy_answers', 'RxTSession', 'save_stm', 'load_stm',
+           'init_from_prompt', 'chat', 'bench_turns', 'turns_summary', 'bench_decode']
 
 # %% ../nbs/06_generate.ipynb #f6997480
 def filter_logits(logits: Tensor, top_k: int | None = None, top_p: float | None = None) -> Tensor:
@@ -68,6 +68,26 @@ def generate(model: ReactiveTransformer | DecoderOnlyLM, prompt: Tensor, stm: Te
             logits = dec(seq, stm, mask, memory_kv=mkv)[:, -1]
 
 # %% ../nbs/06_generate.ipynb #2732d78e
+def pad_ids(rows: Sequence[Sequence[int]], left: bool = False, device=None, value: int = PAD) -> tuple[Tensor, Tensor]:
+    "Pad token-id lists into (B, T) ids and a 1/0 mask, on the left or on the right."
+    T = max(map(len, rows))
+    ids = [([value] * (T - len(r)) + list(r)) if left else (list(r) + [value] * (T - len(r))) for r in rows]
+    mask = [([0] * (T - len(r)) + [1] * len(r)) if left else ([1] * len(r) + [0] * (T - len(r))) for r in rows]
+    return torch.tensor(ids, device=device), torch.tensor(mask, device=device)
+
+@torch.no_grad()
+def greedy_answers(model: ReactiveTransformer | DecoderOnlyLM, prompts: Sequence[Sequence[int]], stm: Tensor | None,
+                   max_new_tokens: int = 48, limit: int | None = None) -> list[list[int]]:
+    "Greedy answers (ids without [EOS]) to prompts ending in [A], reading `stm` (None for a decoder-only LM)."
+    ids, mask = pad_ids(prompts, left=True, device=model.embedding.weight.device)
+    n = max(1, min(max_new_tokens, (limit or model.cfg.seq_len) - ids.shape[1]))
+    out = [[] for _ in prompts]
+    for tok in generate(model, ids, stm, mask, max_new_tokens=n, temperature=0.0):
+        for a, t in zip(out, tok.tolist()):
+            if not (a and a[-1] == EOS) and t != PAD: a.append(t)
+    return [a[:-1] if a and a[-1] == EOS else a for a in out]
+
+# %% ../nbs/06_generate.ipynb #0e9757a5
 class RxTSession:
     "One or more conversations with a Reactive Transformer: an STM and the reactive cycle around it."
     def __init__(self, model: ReactiveTransformer, batch_size: int = 1, tokenizer=None, stm: Tensor | None = None,
@@ -97,7 +117,7 @@ class RxTSession:
         "Forget the conversation: a fresh initial STM."
         self.wait(); self._stm = self.model.init_stm(self.batch_size, generator=self.generator)
 
-# %% ../nbs/06_generate.ipynb #5256899f
+# %% ../nbs/06_generate.ipynb #266d037b
 def _prompts(self, queries: Sequence[Sequence[int]], truncate: bool) -> tuple[Tensor, Tensor]:
     "Validate query ids and build left-padded prompts [BOS][Q]query[A] (B, T) and their mask."
     cfg, rows = self.model.cfg, []
@@ -119,7 +139,7 @@ def _prompts(self, queries: Sequence[Sequence[int]], truncate: bool) -> tuple[Te
 
 RxTSession._prompts = _prompts
 
-# %% ../nbs/06_generate.ipynb #0e9757a5
+# %% ../nbs/06_generate.ipynb #a24a932f
 def _interaction_batch(prompt: Tensor, pmask: Tensor, answers: list[list[int]]) -> tuple[Tensor, Tensor]:
     "Right-padded interactions [BOS][Q]q[A]answer[EOS] (B, T) and their mask."
     rows = []
@@ -138,7 +158,7 @@ def _update(self, ids: Tensor, mask: Tensor, stm: Tensor) -> None:
 
 RxTSession._update = _update
 
-# %% ../nbs/06_generate.ipynb #266d037b
+# %% ../nbs/06_generate.ipynb #0e12d403
 def _interact_batch(self, queries: Sequence[Sequence[int]], max_new_tokens: int = 128, temperature: float = 0.0,
                     top_k: int | None = None, top_p: float | None = None, background: bool = False,
                     truncate: bool = False, stop_at_eos: bool = True) -> Iterator[Tensor]:
@@ -169,7 +189,7 @@ def _interact(self, query_ids: Sequence[int], **kw) -> Iterator[int]:
 
 RxTSession.batch_interact, RxTSession.interact = _interact_batch, _interact
 
-# %% ../nbs/06_generate.ipynb #e5359003
+# %% ../nbs/06_generate.ipynb #947f5975
 def save_stm(self, path: str | Path) -> Path:
     "Write the STM to a safetensors file."
     from safetensors.torch import save_file
@@ -196,7 +216,7 @@ def init_from_prompt(self, prompt_ids: Sequence[int], memory_ids: Sequence[int] 
 
 RxTSession.save_stm, RxTSession.load_stm, RxTSession.init_from_prompt = save_stm, load_stm, init_from_prompt
 
-# %% ../nbs/06_generate.ipynb #947f5975
+# %% ../nbs/06_generate.ipynb #072585d6
 def chat(self, message: str, **kw) -> Iterator[str]:
     "Stream the answer to `message` as text; the memory is updated after it."
     if self.tokenizer is None: raise ValueError("this session has no tokenizer: pass tokenizer=... to RxTSession")
@@ -209,7 +229,7 @@ def chat(self, message: str, **kw) -> Iterator[str]:
 
 RxTSession.chat = chat
 
-# %% ../nbs/06_generate.ipynb #072585d6
+# %% ../nbs/06_generate.ipynb #84d97331
 @torch.no_grad()
 def _timed_reply(model, ctx: Tensor, stm: Tensor | None, n: int, repeats: int) -> tuple[float, float, Tensor]:
     "Median (time to first token, time to the whole reply) over `repeats`, and the reply (1, n)."

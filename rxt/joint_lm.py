@@ -12,13 +12,13 @@ from torch import Tensor
 from .config import RxTConfig
 from .model import ReactiveTransformer, checkpoint_config
 from .attention import document_mask
-from .data import LMTextDataset, collate, mlm_mask, tinystories
+from .data import EpisodeDataset, LMTextDataset, collate, mlm_mask, read_episodes, tinystories
 from .tokenizer import RxTTokenizer, load_default_tokenizer
 from .trainer import TrainConfig, Trainer
 
 # %% auto #0
-__all__ = ['ar_loss', 'mlm_loss', 'joint_lm_loss', 'stage_model', 'stage_tokenizer', 'stage_run_dir', 'finish_stage',
-           'read_corpus', 'train_joint_lm']
+__all__ = ['ar_loss', 'mlm_loss', 'joint_lm_loss', 'stage_model', 'stage_tokenizer', 'stage_run_dir', 'episode_data',
+           'finish_stage', 'read_corpus', 'train_joint_lm']
 
 # %% ../nbs/20_joint_lm.ipynb #996937fc
 def ar_loss(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -75,6 +75,14 @@ def stage_tokenizer(path: str | Path = "") -> RxTTokenizer:
 def stage_run_dir(run_dir: str | Path = "") -> Path:
     "`run_dir`, or a fresh temporary folder for a smoke run."
     return Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="rxt-run-")) / "run"
+
+def episode_data(tok: RxTTokenizer, seq_len: int, episodes: str = "", n_episodes: int = 2000, episode_steps: int = 4,
+                 seed: int = 0, n_valid: int = 64) -> tuple[EpisodeDataset, EpisodeDataset]:
+    "Training episodes (from a JSONL file, or generated) and generated held-out episodes, tokenized."
+    from rxt.dialogues import generate_episodes
+    eps = read_episodes(episodes, steps=episode_steps) if episodes else generate_episodes(n_episodes, episode_steps, seed)
+    val = generate_episodes(n_valid, episode_steps, seed, split="validation")
+    return EpisodeDataset(eps, tok, seq_len), EpisodeDataset(val, tok, seq_len)
 
 def finish_stage(trainer: Trainer) -> dict:
     "Train, then put the model's `config.json` beside the metrics; the summary names the run folder."

@@ -11,7 +11,7 @@ from torch import Tensor
 from .model import ReactiveTransformer
 from .data import EpisodeDataset, collate_episodes, read_episodes
 from .dialogues import generate_episodes
-from .joint_lm import finish_stage, stage_model, stage_run_dir, stage_tokenizer
+from .joint_lm import episode_data, finish_stage, stage_model, stage_run_dir, stage_tokenizer
 from .trainer import TrainConfig, Trainer
 
 # %% auto #0
@@ -58,9 +58,7 @@ def train_memattn(run_dir: str = "", preset: str = "tiny", init_from: str = "", 
     tok = stage_tokenizer(tokenizer_path)
     model = stage_model(preset, init_from or None, tok.vocab_size)
     seed = train.get("seed", 0)
-    eps = read_episodes(episodes, steps=episode_steps) if episodes else generate_episodes(n_episodes, episode_steps, seed)
-    train_ds = EpisodeDataset(eps, tok, model.cfg.seq_len)
-    valid_ds = EpisodeDataset(generate_episodes(n_valid, episode_steps, seed, split="validation"), tok, model.cfg.seq_len)
+    train_ds, valid_ds = episode_data(tok, model.cfg.seq_len, episodes, n_episodes, episode_steps, seed, n_valid)
     rng = random.Random(seed)
     objective = lambda m, b: memattn_loss(m, b, input_noise, label_noise, jitter, rng)
     for name, p in model.named_parameters(): p.requires_grad_(name.startswith("memory_attention."))

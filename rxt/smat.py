@@ -11,13 +11,13 @@ from torch import Tensor
 from .model import ReactiveTransformer
 from .data import EpisodeDataset, collate_episodes, read_episodes, encode_turn
 from .dialogues import generate_episodes, recall_score
-from .generate import generate
-from .joint_lm import ar_loss, finish_stage, stage_model, stage_run_dir, stage_tokenizer
+from .generate import greedy_answers, pad_ids
+from .joint_lm import episode_data, ar_loss, finish_stage, stage_model, stage_run_dir, stage_tokenizer
 from .tokenizer import PAD, RxTTokenizer, EOS
 from .trainer import TrainConfig, Trainer
 
 # %% auto #0
-__all__ = ['smat_loss', 'answer_questions', 'recall_by_distance', 'train_smat']
+__all__ = ['smat_loss', 'recall_by_distance', 'train_smat']
 
 # %% ../nbs/23_smat.ipynb #103009ed
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -37,30 +37,6 @@ def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> t
     return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "tokens": count}
 
 # %% ../nbs/23_smat.ipynb #d043cf98
-def _left_pad(rows: list[list[int]], device) -> tuple[Tensor, Tensor]:
-    T = max(map(len, rows))
-    ids = torch.tensor([[PAD] * (T - len(r)) + r for r in rows], device=device)
-    mask = torch.tensor([[0] * (T - len(r)) + [1] * len(r) for r in rows], device=device)
-    return ids, mask
-
-def _right_pad(rows: list[list[int]], device) -> tuple[Tensor, Tensor]:
-    T = max(map(len, rows))
-    ids = torch.tensor([r + [PAD] * (T - len(r)) for r in rows], device=device)
-    mask = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in rows], device=device)
-    return ids, mask
-
-@torch.no_grad()
-def answer_questions(model: ReactiveTransformer, prompts: list[list[int]], stm: Tensor, max_new_tokens: int = 48) -> list[list[int]]:
-    "Greedy answers (token ids, without [EOS]) to prompts [BOS][Q]q[A] reading `stm` (L, B, S, C)."
-    ids, mask = _left_pad(prompts, stm.device)
-    n = max(1, min(max_new_tokens, model.cfg.seq_len - ids.shape[1]))
-    out = [[] for _ in prompts]
-    for tok in generate(model, ids, stm, mask, max_new_tokens=n, temperature=0.0):
-        for a, t in zip(out, tok.tolist()):
-            if not (a and a[-1] == EOS) and t != PAD: a.append(t)
-    return [a[:-1] if a and a[-1] == EOS else a for a in out]
-
-# %% ../nbs/23_smat.ipynb #29202bf4
 @torch.no_grad()
 def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: Sequence[dict], reset: bool = False,
                        batch_size: int = 64, max_new_tokens: int = 48, seed: int = 0, transcript: list | None = None) -> dict:
@@ -78,18 +54,18 @@ def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: 
             asked = [i for i in live if chunk[i][t].get("gold")]
             if asked:
                 mem = model.init_stm(len(asked), generator=g) if reset else stm[:, asked]
-                answers = answer_questions(model, [enc[i]["query_ids"].tolist() for i in asked], mem, max_new_tokens)
+                answers = greedy_answers(model, [enc[i]["query_ids"].tolist() for i in asked], mem, max_new_tokens)
                 for i, a in zip(asked, answers):
                     turn, text = chunk[i][t], tok.decode(a)
                     scores[int(turn["distance"])].append(recall_score(text, turn["gold"]))
                     if transcript is not None: transcript.append({"episode": c + i, "turn": t, "query": turn["query"], "answer": text,
                                                                   "gold": turn["gold"], "distance": turn["distance"],
                                                                   "recall": scores[int(turn["distance"])][-1]})
-            ids, mask = _right_pad([enc[i]["input_ids"].tolist() for i in live], dev)
+            ids, mask = pad_ids([enc[i]["input_ids"].tolist() for i in live], device=dev)
             stm[:, live] = model.update_memory(stm[:, live].contiguous(), ids, mask)
     return {"recall": {d: sum(v) / len(v) for d, v in sorted(scores.items())}, "questions": {d: len(v) for d, v in sorted(scores.items())}}
 
-# %% ../nbs/23_smat.ipynb #e06bcef1
+# %% ../nbs/23_smat.ipynb #00467992
 def train_smat(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", episodes: str = "", n_episodes: int = 4000,
                episode_steps: int = 4, unfreeze_memory_at: int = 0, unfreeze_encoder_at: int = 0, bptt: int = 1,
                resume: bool = False, overwrite: bool = False, progress: bool = False, n_valid: int = 64, **train) -> dict:
@@ -97,9 +73,7 @@ def train_smat(run_dir: str = "", preset: str = "tiny", init_from: str = "", tok
     tok = stage_tokenizer(tokenizer_path)
     model = stage_model(preset, init_from or None, tok.vocab_size)
     seed = train.get("seed", 0)
-    eps = read_episodes(episodes, steps=episode_steps) if episodes else generate_episodes(n_episodes, episode_steps, seed)
-    train_ds = EpisodeDataset(eps, tok, model.cfg.seq_len)
-    valid_ds = EpisodeDataset(generate_episodes(n_valid, episode_steps, seed, split="validation"), tok, model.cfg.seq_len)
+    train_ds, valid_ds = episode_data(tok, model.cfg.seq_len, episodes, n_episodes, episode_steps, seed, n_valid)
     unfreeze = {k: v for k, v in (("memory_attention", unfreeze_memory_at), ("encoder", unfreeze_encoder_at)) if v > 1}
     cfg = TrainConfig(**{"unfreeze": unfreeze, **train})
     t = Trainer(model, lambda m, b: smat_loss(m, b, bptt), train_ds, cfg, stage_run_dir(run_dir), valid_ds=valid_ds,

@@ -1,0 +1,42 @@
+"""End to end, the memory path can learn: a token stated in the previous interaction is recalled.
+
+A tiny RxT is trained from scratch with the stage-4 objective (`rxt.smat.smat_loss`) on two-turn
+episodes: turn 0 states a secret token (one of 50), turn 1 asks for it. The answer depends only on
+what the memory carried over (the question is the same every time), so accuracy far above
+chance with the real STM, and chance with a reset STM, shows that encoder → memory attention →
+STM → memory cross-attention → LM head carries information between interactions and is trained
+by the objective.
+"""
+import torch
+from rxt.config import RxTConfig
+from rxt.model import ReactiveTransformer
+from rxt.smat import smat_loss
+from rxt.tokenizer import A, BOS, EOS, Q
+
+SECRETS = 50  # the secret is one of tokens 100..149
+
+
+def _episodes(B: int, g: torch.Generator):
+    x = torch.randint(100, 100 + SECRETS, (B,), generator=g)
+    t0 = torch.tensor([BOS, Q, 20, 0, 22, A, 30, 31, EOS]).repeat(B, 1); t0[:, 3] = x
+    t1 = torch.tensor([BOS, Q, 40, 41, A, 0, EOS]).repeat(B, 1); t1[:, 5] = x
+    l0, l1 = torch.full_like(t0, -100), torch.full_like(t1, -100); l1[:, 5:] = t1[:, 5:]
+    return [{"input_ids": t0, "attention_mask": torch.ones_like(t0), "labels": l0},
+            {"input_ids": t1, "attention_mask": torch.ones_like(t1), "labels": l1}], x
+
+
+def test_a_token_from_the_previous_interaction_is_recalled_through_memory():
+    torch.manual_seed(0); g = torch.Generator().manual_seed(0)
+    m = ReactiveTransformer(RxTConfig.tiny()).train()
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+    for _ in range(300):
+        turns, _ = _episodes(32, g)
+        loss, _ = smat_loss(m, turns); loss.backward(); opt.step(); opt.zero_grad()
+    m.eval()
+    with torch.no_grad():
+        turns, x = _episodes(256, g)
+        stm = m.update_memory(m.init_stm(256), turns[0]["input_ids"])
+        with_memory = (m.decoder(turns[1]["input_ids"], stm)[:, 4].argmax(-1) == x).float().mean().item()
+        reset = (m.decoder(turns[1]["input_ids"], m.init_stm(256))[:, 4].argmax(-1) == x).float().mean().item()
+    assert with_memory > 0.9, f"recall through memory {with_memory:.2f}"
+    assert reset < 0.1, f"recall with a reset STM {reset:.2f} (chance is {1 / SECRETS:.2f})"
