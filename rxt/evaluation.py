@@ -18,8 +18,8 @@ from .generate import greedy_answers, pad_ids
 from .tokenizer import EOS, PAD, RxTTokenizer
 
 # %% auto #0
-__all__ = ['SYSTEM_NAMES', 'RESULTS_START', 'RESULTS_END', 'play', 'bleu2', 'embedding_cosine', 'mrl_reward', 'summarize',
-           'load_run', 'evaluate_run', 'format_table', 'results_markdown', 'update_readme', 'report']
+__all__ = ['SYSTEM_NAMES', 'RESULTS_START', 'RESULTS_END', 'REPORT_FIGURES', 'play', 'bleu2', 'embedding_cosine', 'mrl_reward',
+           'summarize', 'load_run', 'evaluate_run', 'format_table', 'results_markdown', 'update_readme', 'report']
 
 # %% ../nbs/40_eval.ipynb #960df3f4
 @torch.no_grad()
@@ -182,7 +182,9 @@ def format_table(ev: dict, distances=(1, 2, 4, 8)) -> str:
 # %% ../nbs/40_eval.ipynb #d274cc7e
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 
-def results_markdown(ev: dict, figures: Sequence[str] = ("nbs/figures/stm_retention.png", "nbs/figures/stm_latency.png")) -> str:
+REPORT_FIGURES = "nbs/figures/results"  # the run's figures for the README (nbs/figures/ itself holds the fixture's)
+
+def results_markdown(ev: dict, figures: Sequence[str] = (f"{REPORT_FIGURES}/stm_retention.png", f"{REPORT_FIGURES}/stm_latency.png")) -> str:
     "The README's results section for an evaluation."
     lines = [f"Measured by `rxt report {ev['run'] or '(untrained smoke models)'}` on {ev['episodes']} held-out generated episodes "
              f"({ev['episode_steps']} follow-ups each; names and objects unseen in training). Recall d=k: the fraction of gold facts "
@@ -210,17 +212,19 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
     "Evaluate `run`, draw the STM figures from it (papermill) and rewrite the README's results section."
     import papermill as pm
     root, run = Path(root).resolve(), Path(run).resolve()
-    if turns_json is None:
+    if turns_json is not None: turns_json = Path(turns_json).resolve()  # the analysis notebook runs from nbs/
+    else:
         from rxt.generate import bench_turns
         turns_json = run / "bench_turns.json"
         log(f"timing a 64-turn conversation (rxt bench turns) into {turns_json}")
         turns_json.write_text(json.dumps(bench_turns(), indent=1) + "\n")
     ev = evaluate_run(run, n_episodes, 8, babi_per_task, turns_json=turns_json)
+    ev["run"] = str(run.relative_to(root)) if run.is_relative_to(root) else str(run)
     (run / "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
     log(format_table(ev))
     nb = root / "nbs" / "41_analysis_stm.ipynb"
     pm.execute_notebook(str(nb), str(run / nb.name), parameters={"run_dir": str(run), "eval_json": str(run / "eval.json"),
-                        "turns_json": str(turns_json), "figures_dir": str(root / "nbs" / "figures")}, cwd=str(nb.parent), progress_bar=False)
+                        "turns_json": str(turns_json), "figures_dir": str(root / REPORT_FIGURES)}, cwd=str(nb.parent), progress_bar=False)
     update_readme(root / "README.md", results_markdown(ev))
     log(f"README.md results section rewritten from {run}")
     return ev
