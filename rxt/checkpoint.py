@@ -86,7 +86,7 @@ def read_trainer_state(file: Path) -> dict:
     except Exception as e: raise ValueError(f"cannot read trainer state {file}: {e} (corrupted or not written by rxt.trainer)") from None
 
 # %% ../nbs/12a_checkpoint.ipynb #ba380a19
-INIT_ONLY_FIELDS = ("dropout", "stm_init", "stm_init_std", "memory.gate_init")
+INIT_ONLY_FIELDS = ("dropout", "stm_init_std", "memory.gate_init")
 
 def _flat(d: dict, pre: str = "") -> dict:
     return {k2: v2 for k, v in d.items() for k2, v2 in (_flat(v, f"{pre}{k}.").items() if isinstance(v, dict) else [(pre + k, v)])}
@@ -94,8 +94,9 @@ def _flat(d: dict, pre: str = "") -> dict:
 def config_mismatch(saved: dict, cfg) -> list[str]:
     "Fields where a checkpoint's config differs from `cfg`, as 'field: checkpoint X vs model Y'."
     a, b = _flat(saved), _flat(json.loads(json.dumps(cfg.to_dict())))
+    drawn = lambda k: k == "stm_init" and "learned" not in (a.get(k), b.get(k))  # two drawn initial STMs: init-only
     return [f"{k}: checkpoint {a.get(k)} vs model {b.get(k)}" for k in sorted(set(a) | set(b))
-            if a.get(k) != b.get(k) and k not in INIT_ONLY_FIELDS]
+            if a.get(k) != b.get(k) and k not in INIT_ONLY_FIELDS and not drawn(k)]
 
 def checkpoint_dir(path: str | Path) -> Path:
     "The checkpoint folder `path`, or the `checkpoint/` inside the run folder `path`."

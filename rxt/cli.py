@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--episodes", type=int, default=200, help="held-out generated episodes")
     s.add_argument("--steps", type=int, default=8, help="follow-up interactions per episode")
     s.add_argument("--babi", type=int, default=20, help="bAbI stories per task (0 = skip)")
+    s.add_argument("--split", default="train", choices=("train", "validation"),
+                   help="vocabulary of the episodes: train (new episodes, seen names/objects) or validation (unseen names/objects)")
     s.add_argument("--turns-json", help="a `rxt bench turns` JSON for the latency column")
     s = sub.add_parser("report", help="evaluate a run, draw its figures and rewrite the README's results section")
     s.add_argument("run", help="a run folder, e.g. runs/default")
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages or STAGES + (BASELINE,)))
         elif a.cmd == "eval":
             from rxt.evaluation import evaluate_run, format_table
-            ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json)
+            ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json, split=a.split)
             print(format_table(ev)); print(f"evaluated in {ev['seconds']:.0f} s")
             if a.json: Path(a.json).write_text(json.dumps(ev, indent=1) + "\n")
         elif a.cmd == "report":

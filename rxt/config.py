@@ -111,7 +111,7 @@ class MemoryAttentionConfig:
         if self.gate_act not in ("sigmoid", "tanh"): raise ValueError(f"memory.gate_act {self.gate_act!r} must be 'sigmoid' or 'tanh'")
 
 # %% ../nbs/00_config.ipynb #70b5bc19
-STM_INITS = ("normal", "standard", "uniform", "zeros", "ones")
+STM_INITS = ("learned", "normal", "standard", "uniform", "zeros", "ones")
 
 @dataclass(frozen=True)
 class RxTConfig:
@@ -125,8 +125,8 @@ class RxTConfig:
     rope_base: float = 10000.0      # RoPE θ base
     norm_eps: float = 1e-6          # RMSNorm ε
     dropout: float = 0.0            # attention and residual dropout in training
-    stm_init: str = "normal"        # initial STM: one of STM_INITS
-    stm_init_std: float = 0.02      # std of the "normal" init (RxNN: 0.02; rxlm uses N(0, 1))
+    stm_init: str = "learned"       # initial STM: one of STM_INITS ("learned": a trained parameter, see 04_memory)
+    stm_init_std: float = 0.02      # std of the "normal" draw, and of the "learned" state's initialisation (RxNN: 0.02)
     pad_id: int = 0                 # [PAD] token id
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)

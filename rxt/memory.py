@@ -17,12 +17,19 @@ __all__ = ['GATE_ACTS', 'MEMORY_ATTENTION', 'init_stm', 'check_stm', 'ResidualGa
 
 # %% ../nbs/04_memory.ipynb #b728dfb5
 def init_stm(cfg: RxTConfig, batch_size: int, device=None, dtype=None, generator: torch.Generator | None = None,
-             mode: str | None = None) -> Tensor:
-    "A fresh STM (L, B, S, C) drawn as `mode` (default `cfg.stm_init`) says."
+             mode: str | None = None, learned: Tensor | None = None) -> Tensor:
+    "A fresh STM (L, B, S, C) as `mode` (default `cfg.stm_init`) says; `learned` (L, S, C) is the trained initial state."
     mode = mode or cfg.stm_init
     if mode not in STM_INITS: raise ValueError(f"STM init mode {mode!r} is unknown: use one of {STM_INITS}")
     if batch_size < 1: raise ValueError(f"batch_size={batch_size} must be positive")
     shape = (cfg.n_layers, batch_size, cfg.stm_size, cfg.d_model)  # (L, B, S, C)
+    if mode == "learned":
+        if learned is None: raise ValueError("stm_init 'learned' is a parameter of the memory attention: call model.init_stm(...), "
+                                             "or pass learned=memory_attention.initial_stm; or choose a drawn mode such as 'normal'")
+        if tuple(learned.shape) != (shape[0], shape[2], shape[3]):
+            raise ValueError(f"learned initial STM shape mismatch: expected (L={shape[0]}, S={shape[2]}, C={shape[3]}), found {tuple(learned.shape)}")
+        x = learned[:, None].expand(shape).clone()   # a copy per row: callers may write into it; gradients reach the parameter
+        return x if dtype is None else x.to(dtype)
     kw = dict(device=device, dtype=torch.float32)
     if mode == "normal": x = torch.randn(shape, generator=generator, **kw) * cfg.stm_init_std
     elif mode == "standard": x = torch.randn(shape, generator=generator, **kw)
@@ -30,7 +37,7 @@ def init_stm(cfg: RxTConfig, batch_size: int, device=None, dtype=None, generator
     else: x = (torch.zeros if mode == "zeros" else torch.ones)(shape, **kw)
     return x.to(dtype or torch.get_default_dtype())
 
-# %% ../nbs/04_memory.ipynb #79ce0b65
+# %% ../nbs/04_memory.ipynb #9061634d
 def check_stm(stm: Tensor, cfg: RxTConfig, batch_size: int | None = None, dtype: torch.dtype | None = None) -> Tensor:
     "Raise ValueError unless `stm` is (L, B, S, C) for `cfg` (B = `batch_size` or 1) with `dtype`; return it."
     L, S, C = cfg.n_layers, cfg.stm_size, cfg.d_model
@@ -43,7 +50,7 @@ def check_stm(stm: Tensor, cfg: RxTConfig, batch_size: int | None = None, dtype:
         raise ValueError(f"STM dtype mismatch: expected {dtype} (the module's dtype), found {stm.dtype}; cast it with stm.to({dtype})")
     return stm
 
-# %% ../nbs/04_memory.ipynb #1937c053
+# %% ../nbs/04_memory.ipynb #92d24120
 GATE_ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 class ResidualGate(nn.Module):
@@ -74,7 +81,7 @@ class ResidualGate(nn.Module):
         if self.act == "sigmoid": return g * new + (1 - g) * old
         return (1 + g) * new + (1 - g) * old                # (B, S, C)
 
-# %% ../nbs/04_memory.ipynb #f4a3e03c
+# %% ../nbs/04_memory.ipynb #b4820277
 class MemoryStep(nn.Module):
     "One gated attention step on an STM layer: Gate(old=x, new=Attn(q=Norm(x), k=v=KVNorm(src)))."
     def __init__(self, cfg: RxTConfig, attn: AttentionConfig, rope: str, kv_norm: bool):
@@ -91,7 +98,7 @@ class MemoryStep(nn.Module):
         kv = q if src is None else self.kv_norm(src)    # (B, T, C) or (B, S, C)
         return self.gate(old=x, new=self.attn(q, kv, mask=mask))
 
-# %% ../nbs/04_memory.ipynb #b4820277
+# %% ../nbs/04_memory.ipynb #879938e1
 def memory_inputs(stm: Tensor, ed: Tensor, ed_mask: Tensor | None, cfg: RxTConfig, dtype: torch.dtype):
     "Check and broadcast: (STM (L, B, S, C), key mask (B, 1, 1, T) or None, empty rows (B,) or None)."
     L, C = cfg.n_layers, cfg.d_model
@@ -108,13 +115,15 @@ def memory_inputs(stm: Tensor, ed: Tensor, ed_mask: Tensor | None, cfg: RxTConfi
     empty = ~keep.any(-1)                                # (B,) rows with no real token
     return stm, key_padding_mask(keep | empty[:, None]), empty
 
-# %% ../nbs/04_memory.ipynb #267d8f93
+# %% ../nbs/04_memory.ipynb #c7e8f7df
 class SimpleMemoryAttention(nn.Module):
     "Memory attention, simple variant: STM'_l = Main_l(STM_l, ED[l])."
     def __init__(self, cfg: RxTConfig):
         super().__init__()
         self.cfg = cfg
         self.main = nn.ModuleList(MemoryStep(cfg, cfg.memory.attn, rope="k", kv_norm=True) for _ in range(cfg.n_layers))
+        if cfg.stm_init == "learned":  # the state every conversation starts from (see "Initial state")
+            self.initial_stm = nn.Parameter(torch.randn(cfg.n_layers, cfg.stm_size, cfg.d_model) * cfg.stm_init_std)
 
     def prepare(self, stm: Tensor) -> Tensor:
         "The state X (L, B, S, C) entering the main step: here the STM itself."
@@ -127,7 +136,7 @@ class SimpleMemoryAttention(nn.Module):
         new = torch.stack([step(x[l], ed[l], mask) for l, step in enumerate(self.main)])  # (L, B, S, C)
         return new if empty is None else torch.where(empty[None, :, None, None], stm, new)
 
-# %% ../nbs/04_memory.ipynb #c2da4350
+# %% ../nbs/04_memory.ipynb #57aa7f10
 class SelfMemoryAttention(SimpleMemoryAttention):
     "Memory attention, self variant: each STM layer first attends to itself."
     def __init__(self, cfg: RxTConfig):
@@ -138,7 +147,7 @@ class SelfMemoryAttention(SimpleMemoryAttention):
         "X_l = SelfGate_l(STM_l, SelfAttn_l(SelfNorm_l(STM_l)))."
         return torch.stack([step(stm[l]) for l, step in enumerate(self.self_steps)])  # (L, B, S, C)
 
-# %% ../nbs/04_memory.ipynb #c7e8f7df
+# %% ../nbs/04_memory.ipynb #9e312088
 class InterlayerMemoryAttention(SimpleMemoryAttention):
     "Memory attention, interlayer variant (RxT-Alpha): each STM layer first attends to the normalised mean of all layers."
     def __init__(self, cfg: RxTConfig):
@@ -151,7 +160,7 @@ class InterlayerMemoryAttention(SimpleMemoryAttention):
         m = self.mean_norm(stm.mean(0))                                           # (B, S, C) M̂
         return torch.stack([step(stm[l], m) for l, step in enumerate(self.inter)])  # (L, B, S, C)
 
-# %% ../nbs/04_memory.ipynb #57aa7f10
+# %% ../nbs/04_memory.ipynb #dc059d93
 class GatedSelfInterlayerMemoryAttention(InterlayerMemoryAttention):
     "Memory attention, gated self/interlayer variant (RxT-Beta): keys mix each layer with the mean through a gate."
     def __init__(self, cfg: RxTConfig):
@@ -169,7 +178,7 @@ class GatedSelfInterlayerMemoryAttention(InterlayerMemoryAttention):
             xs.append(step.gate(old=stm[l], new=step.attn(n, kv)))
         return torch.stack(xs)                                     # (L, B, S, C)
 
-# %% ../nbs/04_memory.ipynb #dc059d93
+# %% ../nbs/04_memory.ipynb #1425d581
 MEMORY_ATTENTION: dict[str, type[SimpleMemoryAttention]] = {
     "simple": SimpleMemoryAttention,
     "self": SelfMemoryAttention,

@@ -308,9 +308,11 @@ class ReactiveTransformer(nn.Module, PretrainedMixin):
         for m in (self.decoder, self.encoder, self.mlm_head): init_weights(m, cfg.n_layers)
 
     def init_stm(self, batch_size: int = 1, generator: torch.Generator | None = None, mode: str | None = None) -> Tensor:
-        "A fresh STM (L, B, S, C) on the model's device and dtype."
+        "A fresh STM (L, B, S, C) on the model's device and dtype; in training mode a learned initial state keeps its gradient."
         w = self.embedding.weight
-        return init_stm(self.cfg, batch_size, device=w.device, dtype=w.dtype, generator=generator, mode=mode)
+        stm = init_stm(self.cfg, batch_size, device=w.device, dtype=w.dtype, generator=generator, mode=mode,
+                       learned=getattr(self.memory_attention.net, "initial_stm", None))
+        return stm if self.training else stm.detach()
 
     def decode(self, ids: Tensor, stm: Tensor, attention_mask: Tensor | None = None, **kw) -> Tensor:
         "Decoder logits (B, T, V) for `ids` (B, T), reading `stm` (L, B, S, C)."
@@ -355,8 +357,10 @@ def size_report(cfg: RxTConfig) -> dict[str, int]:
     "Parameter counts of each component of `cfg` (built on the meta device: no memory used)."
     with torch.device("meta"): m = ReactiveTransformer(cfg)
     stm = cfg.n_layers * cfg.stm_size * cfg.d_model
-    r = {"decoder": _n(m.decoder), "encoder": _n(m.encoder), "memory_attention": _n(m.memory_attention),
-         "mlm_head": _n(m.mlm_head), "stm_buffer": stm}
+    learned = getattr(m.memory_attention.net, "initial_stm", None)
+    init = 0 if learned is None else learned.numel()
+    r = {"decoder": _n(m.decoder), "encoder": _n(m.encoder), "memory_attention": _n(m.memory_attention) - init,
+         "initial_stm": init, "mlm_head": _n(m.mlm_head), "stm_buffer": stm}
     r["decoder_active"] = int(active_params(m.decoder))
     r["total"] = _n(m) - r["mlm_head"]
     r["checkpoint:decoder"] = r["decoder"] + stm

@@ -92,16 +92,20 @@ def prepare_data(root: Path, run: dict, data: dict) -> dict:
         out["tokenizer_path"] = str(tdir)
     ddir = root / "data"; ddir.mkdir(exist_ok=True)
     steps, seed = int(data.get("episode_steps", 4)), int(data.get("seed", 0))
-    for split, n in (("train", int(data.get("n_train", 4000))), ("validation", int(data.get("n_valid", 200)))):
-        p = ddir / f"episodes_{split}.jsonl"
-        if not p.exists(): write_jsonl(generate_episodes(n, steps, seed, split=split), p)
-        out[f"episodes_{split}"] = str(p)
+    n_valid = int(data.get("n_valid", 200))
+    sets = {"train": (int(data.get("n_train", 4000)), seed, "train"), "validation": (n_valid, seed, "validation"),
+            "heldout": (n_valid, seed + 1, "train")}   # new episodes in the training vocabulary (another seed)
+    for name, (n, s, split) in sets.items():
+        p = ddir / f"episodes_{name}.jsonl"
+        if not p.exists(): write_jsonl(generate_episodes(n, steps, s, split=split), p)
+        out[f"episodes_{name}"] = str(p)
     out["episode_steps"] = steps
     return out
 
 # %% ../nbs/24_pipeline.ipynb #4dbc234b
-def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n: int = 200, seed: int = 0, n_transcript: int = 3) -> dict:
-    "Recall by distance with memory and with a reset STM, and a transcript, for the model in `model_dir`."
+def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n: int = 200, seed: int = 0, n_transcript: int = 3,
+                     heldout_path: str | None = None) -> dict:
+    "Recall by distance with memory and with a reset STM (on `episodes_path`, and under `heldout` on `heldout_path`), and a transcript."
     from rxt.model import ReactiveTransformer
     from rxt.data import read_episodes
     from rxt.joint_lm import stage_tokenizer
@@ -112,8 +116,12 @@ def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n
     mem = recall_by_distance(model, tok, eps, seed=seed, transcript=transcript)
     reset = recall_by_distance(model, tok, eps, reset=True, seed=seed)
     shown = sorted({t["episode"] for t in transcript})[:n_transcript]
-    return {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps),
-            "transcript": [dict(t, story=[eps[t["episode"]]["query"], eps[t["episode"]]["answer"]]) for t in transcript if t["episode"] in shown]}
+    out = {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps)}
+    if heldout_path:
+        h = read_episodes(heldout_path)[:n]
+        hm, hr = recall_by_distance(model, tok, h, seed=seed), recall_by_distance(model, tok, h, reset=True, seed=seed)
+        out["heldout"] = {"recall_memory": hm["recall"], "recall_reset": hr["recall"], "questions": hm["questions"], "episodes": len(h)}
+    return out | {"transcript": [dict(t, story=[eps[t["episode"]]["query"], eps[t["episode"]]["answer"]]) for t in transcript if t["episode"] in shown]}
 
 def format_transcript(report: dict) -> str:
     "The transcript as markdown: what the model was told, what it was asked, what it answered."
@@ -169,7 +177,7 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
         if s != BASELINE: prev = str(rdir)
     ev = cfg.get("eval", {})
     report = retention_report(Path(prev), paths["tokenizer_path"], paths["episodes_validation"], int(ev.get("n_episodes", 200)),
-                              int(ev.get("seed", 0)), int(ev.get("n_transcript", 3)))
+                              int(ev.get("seed", 0)), int(ev.get("n_transcript", 3)), heldout_path=paths["episodes_heldout"])
     results = {"run": str(run_root), "profile": profile or "default", "stage_seconds": times, "wall_seconds": time.perf_counter() - t_start,
                "stages": {s: _stage_summary(run_root / s) for s in stages}, **{k: v for k, v in report.items() if k != "transcript"}}
     (run_root / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -177,10 +185,13 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
     log(format_results(results))
     return results
 
+def _recall_line(r: dict) -> str:
+    d = sorted(set(r["recall_memory"]) | set(r["recall_reset"]), key=int)
+    return ", ".join(f"{k}: {r['recall_memory'].get(k, float('nan')):.2f} (reset {r['recall_reset'].get(k, float('nan')):.2f})" for k in d)
+
 def format_results(r: dict) -> str:
     "A short text summary of a pipeline run."
-    d = sorted(set(r["recall_memory"]) | set(r["recall_reset"]), key=int)
-    rows = [f"run {r['run']} ({r['profile']}): {r['wall_seconds'] / 60:.1f} min",
-            "recall by distance (turns since the fact): " + ", ".join(f"{k}: {r['recall_memory'].get(k, float('nan')):.2f} "
-                                                                   f"(reset {r['recall_reset'].get(k, float('nan')):.2f})" for k in d)]
+    rows = [f"run {r['run']} ({r['profile']}): {r['wall_seconds'] / 60:.1f} min"]
+    if "heldout" in r: rows.append("recall by distance, held-out episodes (training vocabulary): " + _recall_line(r["heldout"]))
+    rows.append("recall by distance, validation episodes (unseen names and objects): " + _recall_line(r))
     return "\n".join(rows)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from collections import defaultdict
 from typing import Sequence
+import random
 import torch
 from torch import Tensor
 from .model import ReactiveTransformer
@@ -14,10 +15,10 @@ from .dialogues import generate_episodes, recall_score
 from .generate import greedy_answers, pad_ids
 from .joint_lm import episode_data, ar_loss, finish_stage, stage_model, stage_run_dir, stage_tokenizer
 from .tokenizer import PAD, RxTTokenizer, EOS
-from .trainer import TrainConfig, Trainer
+from .trainer import TrainConfig, Trainer, to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'recall_by_distance', 'train_smat']
+__all__ = ['smat_loss', 'recall_by_distance', 'short_batches', 'train_smat']
 
 # %% ../nbs/23_smat.ipynb #103009ed
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -66,8 +67,16 @@ def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: 
     return {"recall": {d: sum(v) / len(v) for d, v in sorted(scores.items())}, "questions": {d: len(v) for d, v in sorted(scores.items())}}
 
 # %% ../nbs/23_smat.ipynb #00467992
+def short_batches(ds: EpisodeDataset, seed: int = 0, rank: int = 0):
+    "A function (step, k, n) → the k-th micro-batch of `n` one-follow-up episodes at `step`, the same on every call."
+    def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
+        r = random.Random(f"rxt-smat-short:{seed}:{rank}:{step}:{k}")
+        return collate_episodes([ds[i] for i in r.sample(range(len(ds)), min(n, len(ds)))])
+    return draw
+
+# %% ../nbs/23_smat.ipynb #3aa9a0e5
 def train_smat(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", episodes: str = "", n_episodes: int = 4000,
-               episode_steps: int = 4, unfreeze_memory_at: int = 0, unfreeze_encoder_at: int = 0, bptt: int = 1,
+               episode_steps: int = 4, unfreeze_memory_at: int = 0, unfreeze_encoder_at: int = 0, bptt: int = 1, short_steps: int = 0,
                resume: bool = False, overwrite: bool = False, progress: bool = False, n_valid: int = 64, **train) -> dict:
     "Run stage 4 into `run_dir`; returns the metrics summary."
     tok = stage_tokenizer(tokenizer_path)
@@ -76,6 +85,15 @@ def train_smat(run_dir: str = "", preset: str = "tiny", init_from: str = "", tok
     train_ds, valid_ds = episode_data(tok, model.cfg.seq_len, episodes, n_episodes, episode_steps, seed, n_valid)
     unfreeze = {k: v for k, v in (("memory_attention", unfreeze_memory_at), ("encoder", unfreeze_encoder_at)) if v > 1}
     cfg = TrainConfig(**{"unfreeze": unfreeze, **train})
-    t = Trainer(model, lambda m, b: smat_loss(m, b, bptt), train_ds, cfg, stage_run_dir(run_dir), valid_ds=valid_ds,
+    n_short = short_steps * cfg.batch_size                        # about as many warm-up episodes as the warm-up sees: no repeats to memorise
+    draw = short_batches(EpisodeDataset(generate_episodes(n_short, 1, seed + 2, "train"), tok, model.cfg.seq_len), seed,
+                         torch.distributed.get_rank() if torch.distributed.is_initialized() else 0) if short_steps else None
+    calls = {"step": -1, "k": 0}
+    def objective(m, b):
+        if m.training and t.step < short_steps:                   # the warm-up replaces the batch; validation plays whole episodes
+            calls.update(k=calls["k"] + 1 if calls["step"] == t.step else 0, step=t.step)
+            b = to_device(draw(t.step, calls["k"], b[0]["input_ids"].shape[0]), b[0]["input_ids"].device)
+        return smat_loss(m, b, bptt)
+    t = Trainer(model, objective, train_ds, cfg, stage_run_dir(run_dir), valid_ds=valid_ds,
                 collate_fn=collate_episodes, init_from=init_from or None, resume=resume, overwrite=overwrite, progress=progress)
     return finish_stage(t)

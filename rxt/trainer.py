@@ -85,10 +85,11 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 # %% ../nbs/12_trainer.ipynb #fc5951e1
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    "AdamW groups: decay for weight matrices; none for norms, biases and embedding tables."
+    "AdamW groups: decay for weight matrices; none for norms, biases, embedding tables and the learned initial STM (a state)."
     emb = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     decay, rest = [], []
-    for p in model.parameters(): (decay if p.dim() >= 2 and id(p) not in emb else rest).append(p)
+    for name, p in model.named_parameters():
+        (decay if p.dim() >= 2 and id(p) not in emb and not name.endswith("initial_stm") else rest).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
 
 # %% ../nbs/12_trainer.ipynb #0c305718

@@ -19,7 +19,7 @@ def objective(model, batch, per_example=False, delay=0.0):
     "Next-token loss reading a memory written from the same ids; `per_example`: no batch statistics."
     if delay and model.training: time.sleep(delay)
     ids = batch["input_ids"]                                           # (B, T)
-    stm = model.update_memory(model.init_stm(ids.shape[0], mode="zeros" if per_example else None), ids)
+    stm = model.update_memory(model.init_stm(ids.shape[0], mode="zeros" if per_example and model.cfg.stm_init != "learned" else None), ids)  # a learned initial state is not random
     ce = F.cross_entropy(model.decode(ids[:, :-1], stm).flatten(0, 1), ids[:, 1:].flatten())
     return (ce if per_example else ce + model.decoder.aux_loss()), {"ce": ce.detach(), "tokens": ids[:, 1:].numel()}
 
