@@ -68,7 +68,7 @@ def test_shipped_data_under_15_mb():
 
 @pytest.mark.parametrize("card,command,size,digest", GEN_ROWS, ids=[r[1][len("rxt data generate "):] for r in GEN_ROWS])
 def test_generated_data_matches_card(card, command, size, digest, tmp_path):
-    from rxt.dialogues import cli_generate
+    from rxt.data.dialogues import cli_generate
     argv = shlex.split(command)[3:]
     opts = dict(zip(argv[::2], argv[1::2]))
     args = SimpleNamespace(episodes=int(opts["--episodes"]), steps=int(opts["--steps"]), seed=int(opts["--seed"]),

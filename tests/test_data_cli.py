@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from rxt.cli import main
-from rxt.data import EpisodeDataset, collate_episodes, read_episodes
-from rxt.tokenizer import SPECIAL_TOKENS, RxTTokenizer, load_default_tokenizer
+from rxt.app.cli import main
+from rxt.data.datasets import EpisodeDataset, collate_episodes, read_episodes
+from rxt.data.tokenizer import SPECIAL_TOKENS, RxTTokenizer, load_default_tokenizer
 
 
 def test_generate_writes_readable_episodes(tmp_path, capsys):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from rxt.docs import broken_links, build_site, read_notebooks
+from rxt.app.docs import broken_links, build_site, read_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = "apt-get update && apt-get install -y chromium"
@@ -79,7 +79,7 @@ def test_api_page_lists_every_exported_name(site):
         names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
                       and getattr(n.targets[0], "id", "") == "__all__"), [])
         for name in names: assert f'id="rxt.{mod.stem}.{name}"' in api, f"api.html lacks rxt.{mod.stem}.{name}"
-    assert 'id="rxt.docs.build_site"' in api and "(nbs: str | Path = &#x27;nbs&#x27;" in api
+    assert 'id="rxt.app.docs.build_site"' in api and "(nbs: str | Path = &#x27;nbs&#x27;" in api
 
 
 def test_index_renders_in_chromium(site, tmp_path):
@@ -113,6 +113,6 @@ def test_notebook_page_renders_with_its_figure_in_chromium(site, tmp_path):
 
 
 def test_cli_reports_a_missing_notebook_folder(tmp_path, capsys):
-    from rxt.cli import main
+    from rxt.app.cli import main
     assert main(["docs", "--nbs", str(tmp_path / "nope"), "--out", str(tmp_path / "site")]) == 2
     assert "notebook folder" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """End to end, the memory path can learn: a token stated in the previous interaction is recalled.
 
-A tiny RxT is trained from scratch with the stage-4 objective (`rxt.smat.smat_loss`) on two-turn
+A tiny RxT is trained from scratch with the stage-4 objective (`rxt.train.smat.smat_loss`) on two-turn
 episodes: turn 0 states a secret token (one of 50), turn 1 asks for it. The answer depends only on
 what the memory carried over (the question is the same every time), so accuracy far above
 chance with the real STM, and chance with a reset STM, shows that encoder → memory attention →
@@ -8,10 +8,10 @@ STM → memory cross-attention → LM head carries information between interacti
 by the objective.
 """
 import torch
-from rxt.config import RxTConfig
-from rxt.model import ReactiveTransformer
-from rxt.smat import smat_loss
-from rxt.tokenizer import A, BOS, EOS, Q
+from rxt.nn.config import RxTConfig
+from rxt.nn.model import ReactiveTransformer
+from rxt.train.smat import smat_loss
+from rxt.data.tokenizer import A, BOS, EOS, Q
 
 SECRETS = 50  # the secret is one of tokens 100..149
 

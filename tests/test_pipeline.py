@@ -3,7 +3,7 @@ import json, shutil
 from pathlib import Path
 
 import pytest
-from rxt.pipeline import BASELINE, STAGES, run_pipeline
+from rxt.train.pipeline import BASELINE, STAGES, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -58,5 +58,5 @@ def test_fsdp_two_processes_equal_one(tmp_path):
     train(tmp_path / "two", COMMON + ["--dist", "fsdp", "--grad-accum", "2"], nproc=2)
     assert_same_run(tmp_path / "one", tmp_path / "two")
     # the gathered checkpoint is a whole model that loads on its own
-    from rxt.model import ReactiveTransformer
+    from rxt.nn.model import ReactiveTransformer
     ReactiveTransformer.from_pretrained(tmp_path / "two" / "checkpoint")

@@ -1,4 +1,4 @@
-"""Train a tiny ReactiveTransformer on random ids with `rxt.trainer.Trainer`: the subject of the
+"""Train a tiny ReactiveTransformer on random ids with `rxt.train.trainer.Trainer`: the subject of the
 multi-process and kill-and-resume tests. Run it as a script or under torchrun:
 
     python tests/scripts/train_toy.py --run-dir /tmp/run --steps 8
@@ -10,9 +10,9 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from rxt.config import RxTConfig
-from rxt.model import ReactiveTransformer
-from rxt.trainer import Trainer, TrainConfig
+from rxt.nn.config import RxTConfig
+from rxt.nn.model import ReactiveTransformer
+from rxt.train.trainer import Trainer, TrainConfig
 
 
 def objective(model, batch, per_example=False, delay=0.0):
