@@ -128,6 +128,7 @@ class RxTConfig:
     stm_init: str = "learned"       # initial STM: one of STM_INITS ("learned": a trained parameter, see 04_memory)
     stm_init_std: float = 0.02      # std of the "normal" draw, and of the "learned" state's initialisation (RxNN: 0.02)
     pad_id: int = 0                 # [PAD] token id
+    share_embedding: bool = True    # decoder and encoder read one token embedding (False: the decoder has its own, as RxNN components do before share_components())
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     memory: MemoryAttentionConfig = field(default_factory=MemoryAttentionConfig)

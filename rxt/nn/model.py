@@ -303,7 +303,8 @@ class ReactiveTransformer(nn.Module, PretrainedMixin):
         super().__init__()
         self.cfg = cfg
         self.embedding = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.decoder, self.encoder = RxTDecoder(cfg, self.embedding), RxTEncoder(cfg, self.embedding)
+        self.decoder = RxTDecoder(cfg, self.embedding if cfg.share_embedding else None)  # own embedding: see 07_rxnn_compat
+        self.encoder = RxTEncoder(cfg, self.embedding)
         self.memory_attention, self.mlm_head = RxTMemoryAttention(cfg), MLMHead(cfg)
         for m in (self.decoder, self.encoder, self.mlm_head): init_weights(m, cfg.n_layers)
 
