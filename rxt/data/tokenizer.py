@@ -74,9 +74,11 @@ class RxTTokenizer:
     "A byte-level BPE with RxT's special tokens at fixed ids and the interaction templates."
     def __init__(self, tok: Tokenizer):
         for i, s in enumerate(SPECIAL_TOKENS):
-            if tok.token_to_id(s) != i:
+            if tok.token_to_id(s) != i and not (s == "[T]" and tok.token_to_id(s) is None):  # [T] is optional
                 raise ValueError(f"special token {s} has id {tok.token_to_id(s)}, expected {i}: rxt needs {SPECIAL_TOKENS} "
-                                 "at ids 0..7; train the tokenizer with rxt.data.tokenizer.train_tokenizer")
+                                 "at ids 0..7 ([T] may be absent); train the tokenizer with rxt.data.tokenizer.train_tokenizer")
+        if tok.decoder is None and isinstance(tok.pre_tokenizer, pre_tokenizers.ByteLevel):
+            tok.decoder = decoders.ByteLevel()  # RxNN saves byte-level BPEs without one
         tok.encode_special_tokens = True  # a literal "[Q]" in text is text, not the [Q] marker
         self.tok = tok
 
@@ -85,9 +87,12 @@ class RxTTokenizer:
     def __len__(self) -> int: return self.vocab_size
     def __repr__(self) -> str: return f"RxTTokenizer(vocab_size={self.vocab_size})"
 
-    def encode(self, text: str) -> list[int]:
-        "Token ids of `text` (no special tokens added)."
-        return self.tok.encode(text, add_special_tokens=False).ids
+    def encode(self, text: str, markers: bool = False) -> list[int]:
+        "Token ids of `text` (no special tokens added); `markers=True` reads `[Q]`, `[A]`, … in the text as their ids."
+        if not markers: return self.tok.encode(text, add_special_tokens=False).ids
+        self.tok.encode_special_tokens = False
+        try: return self.tok.encode(text, add_special_tokens=False).ids
+        finally: self.tok.encode_special_tokens = True
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         "Token ids of many texts at once (parallel in Rust)."
@@ -105,7 +110,7 @@ class RxTTokenizer:
         "The full interaction `[BOS][Q]query[A]answer[EOS]`."
         return self.prompt_ids(query) + self.encode(answer) + [EOS]
 
-# %% ../../nbs/10_tokenizer.ipynb #63a6741a
+# %% ../../nbs/10_tokenizer.ipynb #f178ec24
 def _tokenizer_file(path: str | Path) -> Path:
     p = Path(path)
     return p if p.suffix == ".json" else p / "tokenizer.json"
@@ -134,14 +139,14 @@ def _from_hub(cls, repo_id: str, filename: str = "tokenizer.json", **kwargs) -> 
 
 RxTTokenizer.save, RxTTokenizer.load, RxTTokenizer.from_hub = _save, classmethod(_load), classmethod(_from_hub)
 
-# %% ../../nbs/10_tokenizer.ipynb #e4773c1b
+# %% ../../nbs/10_tokenizer.ipynb #d57f0641
 def tokens_per_word(tokenizer: RxTTokenizer, texts: Sequence[str]) -> float:
     "Mean number of tokens per whitespace-separated word over `texts`."
     n_words = sum(len(t.split()) for t in texts)
     if not n_words: raise ValueError("tokens_per_word needs texts with at least one word")
     return sum(map(len, tokenizer.encode_batch(texts))) / n_words
 
-# %% ../../nbs/10_tokenizer.ipynb #94405127
+# %% ../../nbs/10_tokenizer.ipynb #6f7ec096
 DEFAULT_VOCAB_SIZE = 1024
 
 def train_default_tokenizer(vocab_size: int = DEFAULT_VOCAB_SIZE, show_progress: bool = False) -> RxTTokenizer:
@@ -152,7 +157,7 @@ def load_default_tokenizer() -> RxTTokenizer:
     "The 1,024-token tokenizer shipped with `rxt` (trained on the TinyStories train heads)."
     return RxTTokenizer.load(asset_path("tokenizer", "tokenizer.json"))
 
-# %% ../../nbs/10_tokenizer.ipynb #d4223489
+# %% ../../nbs/10_tokenizer.ipynb #8f4d6202
 def cli_train(args) -> Path:
     "`rxt data tokenizer`: train a tokenizer on `args.corpus` (default: shipped TinyStories) and save it to `args.out`."
     corpus = [Path(f) for f in args.corpus] if args.corpus else default_corpus_files()
