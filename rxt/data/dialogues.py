@@ -249,7 +249,7 @@ def recall_score(answer: str, gold: Sequence[str], others: Sequence[str] = ()) -
     if any(names(answer, o) for o in others if o.lower() not in low): return 0.0
     return sum(names(answer, g) for g in gold) / len(gold)
 
-# %% ../../nbs/11a_dialogues.ipynb #ec58a917
+# %% ../../nbs/11a_dialogues.ipynb #56bd3d19
 def sft_pairs(n: int, seed: int = 0, split: str = "train", values: ValueSpace = ValueSpace()) -> list[dict]:
     "`n` seeded `{query, answer, kind}` interactions: story requests, and questions about facts given in the query."
     out = []
@@ -265,7 +265,7 @@ def sft_pairs(n: int, seed: int = 0, split: str = "train", values: ValueSpace = 
             out.append({"query": f"{told['answer']} {q['query']}", "answer": q["answer"], "kind": "qa", "gold": q["gold"]})
     return out
 
-# %% ../../nbs/11a_dialogues.ipynb #04154a59
+# %% ../../nbs/11a_dialogues.ipynb #20b97db0
 def write_jsonl(records: Sequence[dict], path: str | Path) -> Path:
     "Write `records` as JSON lines (UTF-8, one object per line)."
     p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
