@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=int, default=4, help="follow-up interactions per episode")
     g.add_argument("--out", required=True, help="output JSONL path")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--split", choices=("train", "validation"), default="train")
+    g.add_argument("--split", choices=("train", "validation", "test"), default="train")
     t = d.add_parser("tokenizer", help="train a byte-level BPE tokenizer")
     t.add_argument("--corpus", nargs="*", default=[], help="text files (default: the shipped TinyStories text)")
     t.add_argument("--vocab-size", type=int, default=7500)
