@@ -20,8 +20,9 @@ from ..infer.generate import generate, pad_ids
 from .tensorbleu import tensor_bleu, pad_rows
 
 # %% auto #0
-__all__ = ['FREEZE_PHASES', 'Step', 'Episodes', 'answer_batch', 'token_logp', 'saved_and_query', 'collect', 'MrlReward',
-           'bag_embedding', 'step_reward', 'episode_reward', 'CurriculumStep', 'curriculum', 'freeze_phase', 'phase_at']
+__all__ = ['FREEZE_PHASES', 'Step', 'Episodes', 'answer_batch', 'token_logp', 'saved_and_query', 'sample_answers', 'collect',
+           'MrlReward', 'bag_embedding', 'step_reward', 'episode_reward', 'CurriculumStep', 'curriculum',
+           'freeze_phase', 'phase_at']
 
 # %% ../../nbs/30b_mrl_env.ipynb #167815e5
 @dataclass
@@ -73,7 +74,7 @@ def _turns(tok: RxTTokenizer, episodes: Sequence[dict], seq_len: int) -> list[li
             for t in range(len(turns[0]))]
 
 @torch.no_grad()
-def _sample(model: ReactiveTransformer, prompts: list[list[int]], stm: Tensor, max_new: int, g: torch.Generator) -> list[list[int]]:
+def sample_answers(model: ReactiveTransformer, prompts: list[list[int]], stm: Tensor, max_new: int, g: torch.Generator) -> list[list[int]]:
     "Answers (with [EOS] when the model stopped) sampled at temperature 1 from left-padded prompts."
     ids, mask = pad_ids(prompts, left=True, device=stm.device)
     n = max(1, min(max_new, model.cfg.seq_len - ids.shape[1]))
@@ -100,7 +101,7 @@ def collect(model: ReactiveTransformer, tok: RxTTokenizer, episodes: Sequence[di
     written, stm, steps = [first], model.update_memory(stm0, *first), []
     for t in range(1, len(turns)):
         prompts = [x["query_ids"].tolist() for x in turns[t]]
-        answers = _sample(model, prompts, stm, max_new_tokens, g)
+        answers = sample_answers(model, prompts, stm, max_new_tokens, g)
         ids, mask, ans = answer_batch(prompts, answers, dev)
         old = token_logp(model.decode(ids, stm, mask), ids) * ans[:, 1:]                 # (B, T-1)
         steps.append(Step(ids, mask, ans, old, *saved_and_query(*written[-1], prompts, L)))
