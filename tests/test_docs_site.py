@@ -23,10 +23,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "_site"
-    t0 = time.process_time()  # CPU time: the machine may be shared, wall time is not the build's alone
-    build_site(ROOT / "nbs", out, use_quarto=False)
-    secs = time.process_time() - t0
-    assert secs < 30, f"building the site took {secs:.1f} s of CPU"
+    build_site(ROOT / "nbs", out, use_quarto=False)  # no time limit here: speed lives in benchmarks, not tests
     return out
 
 
