@@ -6,7 +6,7 @@ links and API page, then load the index and a notebook page that holds a figure 
 (Debian's `chromium` package) and check that they render, figure and formulas included. A missing Chromium is
 a failure, not a skip: install it with `apt-get install -y chromium`.
 """
-import ast, json, re, shutil, subprocess, time
+import ast, json, re, shutil, subprocess
 from pathlib import Path
 
 import pytest
