@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--settings", default="settings.ini", help="settings file (default: settings.ini)")
     s.add_argument("--run", default="default", help="run name: outputs go to runs/NAME/")
     s.add_argument("--profile", help="settings profile, e.g. micro (the Micro card's recipe, for a GPU)")
-    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: all, with 25_baseline if settings has it)")
+    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: every row of rxt.train.stage.STAGES)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue an existing run: skip finished stages, resume the interrupted one")
     g.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         elif a.cmd == "data" and a.data_cmd == "tokenizer":
             from rxt.data.tokenizer import cli_train; cli_train(a)
         elif a.cmd == "pipeline":
-            from rxt.train.pipeline import run_pipeline, STAGES, BASELINE
-            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages or STAGES + (BASELINE,)))
+            from rxt.app.pipeline import run_pipeline
+            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages) if a.stages else None)
         elif a.cmd == "eval":
             from rxt.eval.evaluation import evaluate_run, format_table
             ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json, split=a.split)
