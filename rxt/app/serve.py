@@ -75,7 +75,7 @@ async def _events(tok, turn: Turn, q: asyncio.Queue):
         if isinstance(item, Exception): raise _refusal(item)
         if isinstance(item, tuple):
             ans = turn.answer[:turn.answer.index(EOS)] if EOS in turn.answer else turn.answer
-            yield None, {**item[1], "answer": tok.decode(ans), "finish_reason": "stop" if EOS in turn.answer else "length"}; return
+            yield None, {**item[1], "answer": tok.decode(ans), "answer_ids": ans, "finish_reason": "stop" if EOS in turn.answer else "length"}; return
         if item == EOS: continue
         text = tok.decode([t for t in turn.answer if t != EOS])
         if len(text) > len(shown) and not text.endswith("\ufffd"): yield text[len(shown):], None; shown = text
@@ -249,7 +249,7 @@ def _run_async(coro):
     with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
 
 def bench_serve(conversations: tuple[int, ...] = (1, 8, 32, 128), repeats: int | None = None, answer_len: int = 16,
-                preset: str = "tiny", device: str | None = None, **_) -> list[dict]:
+                preset: str = "tiny", device: str | None = None, threads: int | None = 1, **_) -> list[dict]:
     "Throughput, time to first token and per-turn latency of `rxt serve` under N concurrent conversations."
     import statistics, tempfile, threading, httpx, uvicorn
     from rxt.nn.config import RxTConfig
@@ -257,11 +257,12 @@ def bench_serve(conversations: tuple[int, ...] = (1, 8, 32, 128), repeats: int |
     from rxt.train.joint_lm import stage_tokenizer
     from rxt.timing import record
     turns, device = repeats or 8, device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu" and threads: torch.set_num_threads(threads)  # the engine, the HTTP layer and the clients share the cores
     torch.manual_seed(0)
     model = ReactiveTransformer(getattr(RxTConfig, preset)()).to(device).eval()
     d, port = tempfile.mkdtemp(prefix="rxt-bench-serve-"), _free_port()
     app = create_app(model, stage_tokenizer(), SQLiteStore(Path(d) / "stm.sqlite"), max_batch=max(conversations))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=600))
     th = threading.Thread(target=server.run, daemon=True); th.start()
     while not server.started: time.sleep(0.05)
     base, recs = f"http://127.0.0.1:{port}", []
