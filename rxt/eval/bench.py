@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "moe": "rxt.nn.moe:bench_moe",
     "turns": "rxt.infer.generate:bench_turns",
     "decode": "rxt.infer.generate:bench_decode",
+    "serve": "rxt.app.serve:bench_serve",
 }
 
 def get_benchmark(name: str) -> Callable[..., list[dict]]:
