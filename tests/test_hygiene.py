@@ -1,5 +1,5 @@
 "Repository hygiene: the notebook-first layout stays small, clean and consistent."
-import json, re, subprocess
+import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,74 @@ def test_no_export_cell_in_stage_notebooks():
         assert "nbdev_export()" not in p.read_text(), f"{p.name} calls nbdev_export(): papermill would rewrite rxt/ mid-run"
 
 
-def test_ci_runs_the_readme_test_command():
-    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci/run").read_text()
-    assert "<!-- test-command -->" in readme and "<!-- main-command -->" in readme
-    assert "test-command" in ci, ".ci/run must take its test command from the README"
+def readme_test_command(readme: str) -> str:
+    "The bash block after `<!-- test-command -->` in a README, read here with Python (not with .ci/run's awk)."
+    block = readme.split("<!-- test-command -->", 1)[1]
+    return re.search(r"```bash\n(.*?)```", block, re.S).group(1).strip()
+
+
+def ci_awk() -> str:
+    "The awk program .ci/run uses to read the test command from README.md."
+    m = re.search(r"test_cmd=\$\((awk .*?) README\.md\)", (ROOT / ".ci/run").read_text())
+    assert m, ".ci/run no longer reads its test command with awk from README.md; update this test"
+    return m.group(1)
+
+
+def test_ci_reads_the_readme_test_command(tmp_path):
+    "Run .ci/run's own extraction on the README: it must give the command in the README's test-command block."
+    cmd = subprocess.run(["bash", "-c", f"{ci_awk()} README.md"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert cmd == readme_test_command((ROOT / "README.md").read_text()) and "pytest" in cmd
+    (tmp_path / "README.md").write_text("# x\n\n```bash\necho not-the-test-command\n```\n")  # no marker: nothing
+    assert subprocess.run(["bash", "-c", f"{ci_awk()} README.md"], cwd=tmp_path, capture_output=True, text=True).stdout == ""
+
+
+def _ci_tree(tmp_path: Path) -> Path:
+    "A one-notebook copy of the project (nbs/00a_timing, exported and clean) under git, with .ci/run and a README whose test command leaves a mark."
+    repo = tmp_path / "repo"
+    (repo / "nbs").mkdir(parents=True); (repo / ".ci").mkdir()
+    for f in ("pyproject.toml", ".gitignore", ".ci/run"): shutil.copy2(ROOT / f, repo / f)
+    shutil.copy2(ROOT / "nbs" / "00a_timing.ipynb", repo / "nbs")
+    (repo / "README.md").write_text("# demo\n\n<!-- test-command -->\n```bash\ntouch tests-ran\n```\n")
+    (repo / ".venv").symlink_to(Path(sys.prefix))  # .ci/run calls .venv/bin/nbdev-clean and nbdev-export
+    bin_ = tmp_path / "bin"; bin_.mkdir(); (bin_ / "chromium").write_text("#!/bin/sh\n"); (bin_ / "chromium").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}"}
+    for c in (["git", "init", "-q"], [".venv/bin/nbdev-clean"], [".venv/bin/nbdev-export"], ["git", "add", "-A"],
+              ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
+        subprocess.run(c, cwd=repo, env=env, check=True, capture_output=True)
+    assert (repo / "rxt" / "timing.py").is_file()
+    return repo, env
+
+
+def test_ci_runs_the_test_command_on_a_clean_tree_and_refuses_a_stale_export(tmp_path):
+    repo, env = _ci_tree(tmp_path)
+    ok = subprocess.run(["bash", ".ci/run"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and (repo / "tests-ran").exists(), ok.stdout + ok.stderr
+    (repo / "tests-ran").unlink()
+    with open(repo / "rxt" / "timing.py", "a") as f: f.write("\nHAND_EDIT = 1  # not in the notebook\n")
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "edit rxt by hand"], cwd=repo, check=True)
+    bad = subprocess.run(["bash", ".ci/run"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "rxt/timing.py" in bad.stdout and "not what the notebooks export" in bad.stdout, bad.stdout + bad.stderr
+    assert not (repo / "tests-ran").exists(), ".ci/run ran the tests on a tree whose rxt/ is not what the notebooks export"
+
+
+def test_imports_point_downward():
+    r = subprocess.run([sys.executable, "tools/imports.py"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and "0 cycles, 0 upward imports" in r.stdout, r.stdout + r.stderr
+
+
+def test_import_check_finds_an_upward_import_and_a_cycle(tmp_path):
+    "tools/imports.py on a small package with one upward import (nn -> app) and one cycle (data.a <-> data.b)."
+    files = {"__init__.py": "", "nn/__init__.py": "", "nn/model.py": "def f():\n    from ..app.util import g  # lazy, still upward\n",
+             "app/__init__.py": "", "app/util.py": "g = 1\n", "app/cli.py": "from rxt.nn.model import f\n",
+             "data/__init__.py": "", "data/a.py": "from rxt.data import b\n", "data/b.py": "from . import a\n"}
+    for name, text in files.items():
+        (tmp_path / "rxt" / name).parent.mkdir(parents=True, exist_ok=True); (tmp_path / "rxt" / name).write_text(text)
+    r = subprocess.run([sys.executable, str(ROOT / "tools/imports.py"), str(tmp_path / "rxt")], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert "upward import: rxt.nn.model (layer nn) imports rxt.app.util (layer app)" in lines
+    assert any(l.startswith("import cycle: rxt.data.a -> rxt.data.b -> rxt.data.a") for l in lines), lines
+    assert len(lines) == 2, f"the downward import app.cli -> nn.model must not be reported: {lines}"
+    (tmp_path / "rxt" / "nn" / "model.py").write_text("def f(): pass\n"); (tmp_path / "rxt" / "data" / "b.py").write_text("")
+    r = subprocess.run([sys.executable, str(ROOT / "tools/imports.py"), str(tmp_path / "rxt")], capture_output=True, text=True)
+    assert r.returncode == 0 and "0 cycles, 0 upward imports" in r.stdout

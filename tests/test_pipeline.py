@@ -3,7 +3,11 @@ import json, shutil
 from pathlib import Path
 
 import pytest
-from rxt.train.pipeline import BASELINE, STAGES, run_pipeline
+from rxt.app.pipeline import run_pipeline
+from rxt.train.stage import STAGES
+
+CHAIN = [s.name for s in STAGES if s.chain]
+SIDE = [s.name for s in STAGES if not s.chain]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,28 +23,30 @@ def project(tmp_path):
 def test_smoke_pipeline_chains_the_stages(project):
     res = run_pipeline("settings.ini", run="smoke", root=project, log=lambda *a: None)
     run = project / "runs" / "smoke"
-    for s in STAGES:
+    for s in CHAIN:
         d = run / s
         assert (d / f"{s}.ipynb").exists() and (d / "config.json").exists() and (d / "checkpoint" / "model.safetensors").exists()
         assert json.loads((d / "metrics.json").read_text())["status"] == "completed"
     # each stage started from the previous one's checkpoint
-    for prev, s in zip(STAGES, STAGES[1:]):
+    for prev, s in zip(CHAIN, CHAIN[1:]):
         assert json.loads((run / s / "metrics.json").read_text())["init_from"] == str(run / prev)
     assert set(res["recall_memory"]) and (run / "transcript.md").read_text().startswith("### Episode")
     # the stateless baseline trained beside the chain, sized after the RxT
-    assert (run / BASELINE / "chat" / "checkpoint" / "model.safetensors").exists()
-    assert json.loads((run / BASELINE / "metrics.json").read_text())["status"] == "completed"
+    assert SIDE == ["25_baseline"] and (run / "25_baseline" / "chat" / "checkpoint" / "model.safetensors").exists()
+    assert json.loads((run / "25_baseline" / "metrics.json").read_text())["status"] == "completed"
+    # the smoke settings reached the notebooks (the defaults would train 2000 SMAT steps)
+    assert json.loads((run / "23_smat" / "metrics.json").read_text())["steps"] == 3
     # never overwritten silently; --resume skips finished stages
     with pytest.raises(FileExistsError, match="--resume"):
         run_pipeline("settings.ini", run="smoke", root=project, log=lambda *a: None)
     logs = []
     run_pipeline("settings.ini", run="smoke", root=project, resume=True, log=logs.append)
-    assert sum("skipped" in l for l in logs) == len(STAGES) + 1
+    assert sum("skipped" in l for l in logs) == len(STAGES)
 
 
 def test_pipeline_refuses_unknown_parameters(project):
     ini = project / "settings.ini"
     ini.write_text(ini.read_text().replace("[23_smat]\n", "[23_smat]\nstepz = 3\n"))
-    with pytest.raises(Exception, match="stepz"):
+    with pytest.raises(ValueError, match=r"23_smat has no parameters \['stepz'\]"):
         run_pipeline("settings.ini", run="bad", root=project, log=lambda *a: None)
     assert not (project / "runs" / "bad").exists()

@@ -72,6 +72,35 @@ def info(presets=PRESETS, file=None) -> dict:
             print(f"    card {fig:<25} ours {ours / 1e6:6.2f}M  card ~{card / 1e6:5.1f}M  ×{ratio:.2f}", file=file)
     return report
 
+# %% ../../nbs/90_cli.ipynb #5e77c0a2
+def _add_serving(sub) -> None:
+    "The `chat` and `serve` sub-commands."
+    for name, help in (("chat", "talk to a trained model in the terminal (or from stdin)"),
+                       ("serve", "serve conversations over HTTP, the STMs kept in SQLite (pip install 'rxt[serve]')")):
+        s = sub.add_parser(name, help=help)
+        s.add_argument("path", help="a run folder (runs/NAME) or a checkpoint folder (config.json + model.safetensors)")
+        s.add_argument("--max-new-tokens", type=int, default=128, help="answer budget in tokens (default: 128)")
+        s.add_argument("--truncate", action="store_true", help="keep the last tokens of a message too long for the interaction length (default: refuse it)")
+        if name == "chat":
+            s.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+            s.add_argument("--top-k", type=int, default=None)
+            s.add_argument("--top-p", type=float, default=None)
+            s.add_argument("--seed", type=int, default=None, help="seed of the sampling generator")
+        else:
+            s.add_argument("--host", default="127.0.0.1"); s.add_argument("--port", type=int, default=8000)
+            s.add_argument("--db", help="SQLite file of the STM store (default: PATH/serve.sqlite)")
+            s.add_argument("--max-batch", type=int, default=64, help="turns decoded together at most (default: 64)")
+            s.add_argument("--max-body", type=int, default=1 << 16, help="largest JSON request in bytes (default: 65536)")
+
+def _serving(a) -> None:
+    "Run `rxt chat` or `rxt serve`."
+    try:
+        if a.cmd == "chat": from rxt.app.chat import cli_chat; cli_chat(a)
+        else: from rxt.app.serve import cli_serve; cli_serve(a)
+    except ModuleNotFoundError as e:
+        if e.name in ("starlette", "uvicorn", "httpx"): raise ValueError(f"{e.name} is missing: pip install 'rxt[serve]'") from None
+        raise
+
 # %% ../../nbs/90_cli.ipynb #d0e32091
 def build_parser() -> argparse.ArgumentParser:
     "The `rxt` argument parser."
@@ -100,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--settings", default="settings.ini", help="settings file (default: settings.ini)")
     s.add_argument("--run", default="default", help="run name: outputs go to runs/NAME/")
     s.add_argument("--profile", help="settings profile, e.g. micro (the Micro card's recipe, for a GPU)")
-    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: all, with 25_baseline if settings has it)")
+    s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: every row of rxt.train.stage.STAGES)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue an existing run: skip finished stages, resume the interrupted one")
     g.add_argument("--overwrite", action="store_true", help="delete an existing run folder first")
@@ -121,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("docs", help="render the notebooks into a static HTML site (no Quarto needed)")
     s.add_argument("--out", default="_site", help="output folder (default: _site)")
     s.add_argument("--nbs", default="nbs", help="notebook folder (default: nbs)")
+    _add_serving(sub)
     return p
 
 # %% ../../nbs/90_cli.ipynb #78a02852
@@ -147,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         elif a.cmd == "data" and a.data_cmd == "tokenizer":
             from rxt.data.tokenizer import cli_train; cli_train(a)
         elif a.cmd == "pipeline":
-            from rxt.train.pipeline import run_pipeline, STAGES, BASELINE
-            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages or STAGES + (BASELINE,)))
+            from rxt.app.pipeline import run_pipeline
+            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages) if a.stages else None)
         elif a.cmd == "eval":
             from rxt.eval.evaluation import evaluate_run, format_table
             ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json, split=a.split)
@@ -159,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             report(a.run, a.episodes, a.babi, a.turns_json)
         elif a.cmd == "docs":
             from rxt.app.docs import cli_build; cli_build(a)
+        elif a.cmd in ("chat", "serve"): _serving(a)
     except (ValueError, FileNotFoundError, FileExistsError) as e:
         print(f"rxt {a.cmd}: error: {e}", file=sys.stderr); return 2
     return 0

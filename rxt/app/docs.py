@@ -4,142 +4,17 @@
 
 # %% ../../nbs/95_docs.ipynb #dcd1383b
 from __future__ import annotations
-import ast, html, logging, os, re, shutil, subprocess, tempfile, time, tomllib, warnings
+import html, logging, os, re, shutil, subprocess, tempfile, time, warnings
+from importlib.resources import files
 from pathlib import Path
+from string import Template
+from .doc_pages import api_entries, cell_source, module_name, project_info, read_notebooks, title_summary
 
 # %% auto #0
-__all__ = ['page_name', 'directives', 'title_summary', 'api_entries', 'read_notebooks', 'export_cell_md', 'process_notebook',
-           'page', 'local_images', 'api_html', 'toc_html', 'site_css', 'build_site', 'cli_build', 'broken_links']
+__all__ = ['export_cell_md', 'process_notebook', 'tex_to_mathml', 'markdown_html', 'page', 'local_images', 'api_html', 'toc_html',
+           'site_css', 'build_site', 'cli_build', 'broken_links']
 
-# %% ../../nbs/95_docs.ipynb #d67e3498
-_RE_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*([\w-]+)(.*)$")
-
-def page_name(nb_path: str | Path) -> str:
-    "The page a notebook renders to, by nbdev's rule: `02_attention.ipynb` → `attention.html`."
-    return re.sub(r"^\d+[a-zA-Z0-9]*_", "", Path(nb_path).name.lower()).rsplit(".", 1)[0] + ".html"
-
-def _src(cell: dict) -> str: return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-
-def directives(source: str) -> dict[str, str]:
-    "The `#| name args` directives at the top of a cell's source."
-    out = {}
-    for line in source.splitlines():
-        if not line.strip(): continue
-        m = _RE_DIRECTIVE.match(line)
-        if not m: break
-        out[m.group(1)] = m.group(2).strip()
-    return out
-
-def title_summary(cells: list[dict]) -> tuple[str | None, str]:
-    "The `# Title` and `> summary` of cell 1, if it is such a markdown cell."
-    if not cells or cells[0]["cell_type"] != "markdown": return None, ""
-    src = _src(cells[0])
-    t = re.search(r"^#\s+(.+?)\s*$", src, re.M)
-    s = " ".join(m.strip() for m in re.findall(r"^>\s*(.*)$", src, re.M))
-    return (t.group(1) if t else None), s
-
-# %% ../../nbs/95_docs.ipynb #3b428667
-def _param(a: ast.arg, default=None) -> str:
-    s = a.arg + (f": {ast.unparse(a.annotation)}" if a.annotation else "")
-    return s if default is None else s + (" = " if a.annotation else "=") + ast.unparse(default)
-
-def _args(fn: ast.FunctionDef | ast.AsyncFunctionDef, method: bool = False) -> str:
-    "The signature of `fn` as `inspect.signature` writes it (without `self` for a `method`)."
-    a, n_pos = fn.args, len(fn.args.posonlyargs)
-    pos = a.posonlyargs + a.args
-    defaults = [None] * (len(pos) - len(a.defaults)) + a.defaults
-    parts = [_param(x, d) for x, d in zip(pos, defaults)]
-    if n_pos: parts.insert(n_pos, "/")
-    if method and pos and not any(getattr(d, "id", "") == "staticmethod" for d in fn.decorator_list): parts.pop(0)
-    if a.vararg: parts.append("*" + _param(a.vararg))
-    elif a.kwonlyargs: parts.append("*")
-    parts += [_param(x, d) for x, d in zip(a.kwonlyargs, a.kw_defaults)]
-    if a.kwarg: parts.append("**" + _param(a.kwarg))
-    return f"({', '.join(parts)})" + (f" -> {ast.unparse(fn.returns)}" if fn.returns else "")
-
-def _doc(node) -> str: return (ast.get_docstring(node) or "").strip().split("\n")[0]
-
-def _class_entry(c: ast.ClassDef) -> dict:
-    body = {n.name: n for n in c.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    if "__init__" in body: sig = _args(body["__init__"], method=True)
-    else:
-        fields = [f"{ast.unparse(n.target)}: {ast.unparse(n.annotation)}" + (f" = {ast.unparse(n.value)}" if n.value else "")
-                  for n in c.body if isinstance(n, ast.AnnAssign) and "ClassVar" not in ast.unparse(n.annotation)]
-        sig = f"({', '.join(fields)})"
-    methods = []
-    for name, f in body.items():
-        if name.startswith("_"): continue
-        decs = [getattr(d, "id", "") for d in f.decorator_list]
-        kind = next((k for k in ("property", "classmethod", "staticmethod") if k in decs), "method")
-        methods.append(dict(name=name, kind=kind, sig="" if kind == "property" else _args(f, method=True), doc=_doc(f)))
-    bases = ", ".join(ast.unparse(b) for b in c.bases)
-    return dict(name=c.name, kind="class", sig=sig, doc=_doc(c), bases=bases, methods=methods)
-
-def api_entries(source: str) -> list[dict]:
-    "One entry (`name`, `kind`, `sig`, `doc`, `methods`) per name an exported cell adds to `__all__`."
-    out, extra = [], []
-    for n in ast.parse(source).body:
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if any("patch" in ast.unparse(d) for d in n.decorator_list): continue
-            out.append(dict(name=n.name, kind="function", sig=_args(n), doc=_doc(n), methods=[]))
-        elif isinstance(n, ast.ClassDef): out.append(_class_entry(n))
-        elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            for t in targets:
-                for e in getattr(t, "elts", [t]):
-                    if getattr(e, "id", None) == "_all_" and isinstance(n.value, (ast.List, ast.Tuple)):
-                        extra += [getattr(v, "value", getattr(v, "id", None)) for v in n.value.elts]
-                    elif isinstance(e, ast.Name):
-                        sig = f": {ast.unparse(n.annotation)}" if isinstance(n, ast.AnnAssign) else ""
-                        out.append(dict(name=e.id, kind="value", sig=sig, doc="", methods=[]))
-    names = [e["name"] for e in out]
-    keep = [e for e in out if not e["name"].startswith("_") or e["name"] in extra]
-    return keep + [dict(name=x, kind="value", sig="", doc="", methods=[]) for x in extra if x not in names]
-
-# %% ../../nbs/95_docs.ipynb #cf122d75
-def _project(nbs: Path) -> dict:
-    "Name, description and root of the nbdev project holding `nbs` (empty if there is none)."
-    nbs = nbs.resolve()
-    for d in [nbs, *nbs.parents]:
-        p = d / "pyproject.toml"
-        if p.is_file():
-            cfg = tomllib.loads(p.read_text())
-            if "nbdev" not in cfg.get("tool", {}): continue
-            proj, nbd = cfg.get("project", {}), cfg["tool"]["nbdev"]
-            lib = Path(nbd.get("lib_path", proj.get("name", d.name).replace("-", "_"))).name
-            return dict(root=d, name=proj.get("name", d.name), description=proj.get("description", ""),
-                        lib=lib, doc_path=nbd.get("doc_path", "_docs"))
-    return dict(root=None, name=nbs.resolve().parent.name, description="", lib="", doc_path="_docs")
-
-def _module(lib: str, name: str | None) -> str | None:
-    "`rxt.nn.attention` for `#| default_exp nn.attention` in the project whose package is `rxt`."
-    return f"{lib}.{name}" if lib and name else name
-
-def _default_exp(cells) -> str | None:
-    return next((ds["default_exp"] for c in cells if c["cell_type"] == "code" and (ds := directives(_src(c))).get("default_exp")), None)
-
-def read_notebooks(nbs: str | Path) -> list[dict]:
-    "Page name, title, summary, module and API entries of every notebook in `nbs`, in notebook order."
-    import json
-    nbs = Path(nbs)
-    if not nbs.is_dir(): raise FileNotFoundError(f"notebook folder {str(nbs)!r} not found (pass the folder holding the .ipynb files)")
-    lib, pages = _project(nbs)["lib"], []
-    for p in sorted(nbs.glob("*.ipynb")):
-        if p.name.startswith(("_", ".")): continue
-        cells = json.loads(p.read_text())["cells"]
-        title, summary = title_summary(cells)
-        exp, api = _default_exp(cells), {}
-        for c in cells:
-            ds = directives(_src(c)) if c["cell_type"] == "code" else {}
-            k = next((k for k in ("export", "exports") if k in ds), None)
-            if k and (ds[k] or exp): api.setdefault(_module(lib, ds[k] or exp), []).extend(api_entries(_src(c)))
-        pages.append(dict(path=p, page=page_name(p), title=title or p.stem, summary=summary, module=_module(lib, exp), api=api))
-    names = [q["page"] for q in pages]
-    if dup := sorted({n for n in names if names.count(n) > 1} | ({"api.html"} & set(names))):
-        raise ValueError(f"notebooks map to the same page (or to the reserved api.html): {dup}; rename one")
-    return pages
-
-# %% ../../nbs/95_docs.ipynb #d9886773
+# %% ../../nbs/95_docs.ipynb #c1fe694e
 def _md(text: str) -> str:
     "Escape `text` for HTML, with `code` spans."
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
@@ -159,7 +34,7 @@ def export_cell_md(source: str, module: str) -> str:
     fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", source)), default=0))
     return "\n".join(cards) + f'\n\n<details class="src"><summary>Exported source</summary>\n\n{fence}python\n{source}\n{fence}\n\n</details>\n'
 
-# %% ../../nbs/95_docs.ipynb #8ffaa1ff
+# %% ../../nbs/95_docs.ipynb #09d5d2fe
 class _DropTitle:
     "Remove cell 1 when it is the `# Title` / `> summary` cell (it becomes the page header)."
     def __init__(self, nb): self.nb = nb
@@ -183,12 +58,12 @@ def _export_cards(lib: str):
             ds = getattr(cell, "directives_", None) or {}
             k = next((k for k in ("export", "exports") if k in ds), None)
             if cell.cell_type != "code" or not k: return
-            cell.update(cell_type="markdown", source=export_cell_md(cell.source, _module(lib, ds[k] or self.exp) or ""))
+            cell.update(cell_type="markdown", source=export_cell_md(cell.source, module_name(lib, ds[k] or self.exp) or ""))
             for key in ("outputs", "execution_count"): cell.pop(key, None)
             cell.directives_ = {}
     return ExportCards
 
-# %% ../../nbs/95_docs.ipynb #b8592567
+# %% ../../nbs/95_docs.ipynb #edad4145
 def process_notebook(path: str | Path, lib: str = "") -> "nbformat.NotebookNode":
     "The notebook at `path` as the docs show it: hidden cells gone, directives stripped, API cards in."
     import nbformat
@@ -201,11 +76,36 @@ def process_notebook(path: str | Path, lib: str = "") -> "nbformat.NotebookNode"
     cells = [c for c in cells if c["source"].strip() or c.get("outputs")]
     return nbformat.from_dict(dict(nb, cells=cells))
 
-# %% ../../nbs/95_docs.ipynb #c103ab74
-_IMG_CHECK = ("addEventListener('load',()=>{const a=[...document.images],ok=a.filter(i=>i.complete&&i.naturalWidth>0);"
-              "a.forEach(i=>{if(!ok.includes(i))i.classList.add('broken')});document.body.dataset.images=ok.length+'/'+a.length});")
+# %% ../../nbs/95_docs.ipynb #60c17100
+def tex_to_mathml(tex: str, display: bool = False) -> str:
+    "The LaTeX formula `tex` as a MathML element (a block if `display`); the TeX itself, marked, if it does not convert."
+    from latex2mathml.converter import convert
+    try: return convert(tex.strip(), display="block" if display else "inline")
+    except Exception as e:  # latex2mathml raises its own exception types, and some of Python's
+        warnings.warn(f"formula not converted to MathML ({type(e).__name__}: {e}): {tex[:80]!r}")
+        return f'<code class="tex">{html.escape(tex)}</code>'
+
+def _math_renderer(**kw):
+    "nbconvert's markdown renderer with math written as MathML instead of TeX."
+    from nbconvert.filters.markdown_mistune import IPythonRenderer
+    class MathML(IPythonRenderer):
+        def inline_math(self, body): return tex_to_mathml(body)
+        def block_math(self, body): return tex_to_mathml(body, display=True)
+        def latex_environment(self, name, body): return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+    return MathML(escape=False, **kw)
+
+def markdown_html(source: str, **renderer_kw) -> str:
+    "Markdown as nbconvert renders it, with `$…$` and `$$…$$` as MathML."
+    from nbconvert.filters.markdown_mistune import MarkdownWithMath
+    return MarkdownWithMath(renderer=_math_renderer(**renderer_kw)).render(source)
+
+# %% ../../nbs/95_docs.ipynb #8ffaa1ff
+def _template(name: str) -> str:
+    "A file from `rxt/app/templates/` (package data)."
+    return files("rxt.app").joinpath("templates", name).read_text(encoding="utf-8")
 
 def _exporter():
+    from jinja2 import pass_context
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     c = Config()
@@ -214,6 +114,11 @@ def _exporter():
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"rxt-hide-output"}
     ex = HTMLExporter(config=c, template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True)
     ex.register_filter("clean_html", lambda s: s.decode() if isinstance(s, bytes) else str(s))
+    @pass_context
+    def md(context, source):  # HTMLExporter.markdown2html, with math as MathML
+        meta = context.get("resources", {}).get("metadata", {})
+        return markdown_html(source, attachments=context.get("cell", {}).get("attachments", {}), path=meta.get("path", ""))
+    ex.register_filter("markdown2html", md)
     ex.log = logging.getLogger("rxt.app.docs.nbconvert"); ex.log.setLevel(logging.ERROR)  # not "alt text missing" per figure
     return ex
 
@@ -221,14 +126,10 @@ def page(site: dict, title: str, body: str, current: str = "", summary: str = ""
     "A full HTML page: nav bar, sidebar of all notebooks, header, `body`."
     e = html.escape
     side = "".join(f'<li{" class=current" if p["page"] == current else ""}><a href="{p["page"]}">{e(p["title"])}</a></li>' for p in site["pages"])
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{e(title)} – {e(site["name"])}</title>\n<link rel="stylesheet" href="style.css">\n</head>\n<body>\n'
-            f'<nav class="topnav"><a class="brand" href="index.html">{e(site["name"])}</a><a href="index.html">Notebooks</a><a href="api.html">API</a></nav>\n'
-            f'<div class="layout">\n<aside class="sidebar"><ol>{side}</ol></aside>\n<main>\n<header class="page-header"><h1>{e(title)}</h1>'
-            + (f'<p class="summary">{_md(summary)}</p>' if summary else "") + (f'<p class="meta">{meta}</p>' if meta else "")
-            + f'</header>\n{body}\n{pager}</main>\n</div>\n<script>{_IMG_CHECK}</script>\n</body>\n</html>\n')
+    header = (f'<p class="summary">{_md(summary)}</p>' if summary else "") + (f'<p class="meta">{meta}</p>' if meta else "")
+    return Template(_template("page.html")).substitute(title=e(title), site=e(site["name"]), sidebar=side, header=header, body=body, pager=pager)
 
-# %% ../../nbs/95_docs.ipynb #358f36b0
+# %% ../../nbs/95_docs.ipynb #e613d1fa
 _RE_IMG = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img[^>]*\ssrc=[\"']([^\"']+)")
 
 def local_images(nb) -> list[str]:
@@ -236,7 +137,7 @@ def local_images(nb) -> list[str]:
     out = []
     for c in nb["cells"]:
         if c["cell_type"] != "markdown": continue
-        text = re.sub(r"(?s)```.*?```|~~~.*?~~~|`[^`\n]*`", "", _src(c))  # not images shown as code
+        text = re.sub(r"(?s)```.*?```|~~~.*?~~~|`[^`\n]*`", "", cell_source(c))  # not images shown as code
         for m in _RE_IMG.finditer(text):
             u = m.group(1) or m.group(2)
             if not re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", u, re.I): out.append(u.split("#")[0].split("?")[0])
@@ -246,7 +147,7 @@ def _relink(body: str, pages: dict[str, str]) -> str:
     "Point `href`s at notebooks to their pages."
     return re.sub(r'href="([^":#]+\.ipynb)(#[^"]*)?"', lambda m: f'href="{pages.get(Path(m.group(1)).name, m.group(1))}{m.group(2) or ""}"', body)
 
-# %% ../../nbs/95_docs.ipynb #993b4a2f
+# %% ../../nbs/95_docs.ipynb #358f36b0
 def api_html(pages: list[dict]) -> str:
     "The body of `api.html`: every module's exported names, signatures and docstrings."
     mods: dict[str, list] = {}
@@ -273,49 +174,17 @@ def toc_html(pages: list[dict]) -> str:
                     f'<br><span class="summary">{_md(p["summary"])}</span></li>' for p in pages)
     return f'<section class="toc"><h2 id="notebooks">Notebooks</h2><ol>{items}</ol><p>All exported names: <a href="api.html">API reference</a>.</p></section>'
 
-# %% ../../nbs/95_docs.ipynb #f4473717
-_CSS = """
-body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232b;background:#fff}
-a{color:#0b5cad;text-decoration:none} a:hover{text-decoration:underline}
-.topnav{position:sticky;top:0;z-index:2;display:flex;gap:1.2em;align-items:center;padding:.6em 1.2em;background:#1d2a3a}
-.topnav a{color:#e8eef5}.topnav .brand{font-weight:700;margin-right:auto}
-.layout{display:flex;max-width:1300px;margin:0 auto}
-.sidebar{flex:0 0 230px;padding:1em;border-right:1px solid #e3e7ec;font-size:.9em}
-.sidebar ol{padding-left:1.4em;margin:0}.sidebar li{margin:.25em 0}.sidebar .current a{font-weight:700;color:#1d232b}
-main{flex:1;min-width:0;padding:1em 2em 3em}
-.page-header h1{margin:.3em 0 .1em}.page-header .summary{font-size:1.15em;color:#4a5563;margin:.2em 0}
-.page-header .meta{font-size:.85em;color:#6a7483}
-pre,code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.9em}
-.input_area,.highlight,details.src pre{background:#f6f8fa;border-radius:6px}
-.input_area pre,.highlight pre{margin:0;padding:.6em .8em;overflow-x:auto}
-.cell{margin:.8em 0}.output_area pre{margin:.2em 0;padding:.4em .8em;overflow-x:auto;border-left:3px solid #e3e7ec}
-.output_png img,.output_jpeg img,.text_cell_render img{max-width:100%;height:auto}
-.output_stderr{background:#fff5f5}
-.text_cell_render table,.output_html table{border-collapse:collapse;margin:.6em 0}
-.text_cell_render th,.text_cell_render td,.output_html th,.output_html td{border:1px solid #d6dbe1;padding:.25em .6em}
-.anchor-link{visibility:hidden;margin-left:.3em}h1:hover .anchor-link,h2:hover .anchor-link,h3:hover .anchor-link{visibility:visible}
-blockquote{margin:.5em 0;padding:.1em 1em;border-left:4px solid #c9d3de;color:#4a5563}
-.api-card{border:1px solid #d6dbe1;border-radius:6px;padding:.5em .9em;margin:.6em 0;background:#fbfcfd}
-.api-card .sig{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em}.api-card .doc{margin:.3em 0 0}
-.kind{font-size:.75em;text-transform:uppercase;letter-spacing:.04em;color:#7a6a2a;background:#fbf3d5;padding:.05em .4em;border-radius:4px}
-.name{font-weight:700}details.src{margin:.3em 0 1em}details.src summary{cursor:pointer;color:#6a7483;font-size:.9em}
-section.module{margin:1.6em 0}dl dt{margin-top:.7em}dl dd{margin-left:1.6em;color:#4a5563}dt.method,dd.method{margin-left:2.2em}
-.toc li{margin:.5em 0}.toc .nbname{color:#8a93a0;font-size:.8em}.toc .summary{color:#4a5563}
-.pager{display:flex;justify-content:space-between;margin-top:3em;padding-top:1em;border-top:1px solid #e3e7ec}
-img.broken{outline:3px solid #d33}
-@media (max-width:800px){.sidebar{display:none}main{padding:1em}}
-"""
-
+# %% ../../nbs/95_docs.ipynb #637361d0
 def site_css() -> str:
-    "The shared stylesheet: layout, cells, API cards, and Pygments colours."
+    "The shared stylesheet: the packaged `style.css`, then Pygments' colours."
     from pygments.formatters import HtmlFormatter
-    return _CSS.lstrip() + HtmlFormatter(style="default").get_style_defs(".highlight") + "\n"
+    return _template("style.css") + HtmlFormatter(style="default").get_style_defs(".highlight") + "\n"
 
-# %% ../../nbs/95_docs.ipynb #db158dd2
+# %% ../../nbs/95_docs.ipynb #f4473717
 def _fallback_site(nbs: Path, dest: Path) -> None:
     "Build the site into `dest` with nbdev's processors and nbconvert (no Quarto, nothing executed)."
     import json, nbformat
-    proj, pages = _project(nbs), read_notebooks(nbs)
+    proj, pages = project_info(nbs), read_notebooks(nbs)
     index = next((p for p in pages if p["path"].name == "index.ipynb"), None)
     pages = [p for p in pages if p is not index]
     site = dict(name=proj["name"], pages=pages)
@@ -331,8 +200,7 @@ def _fallback_site(nbs: Path, dest: Path) -> None:
         (dest / p["page"]).write_text(page(site, p["title"], body(p["path"]), p["page"], p["summary"], meta, f'<footer class="pager">{"".join(nav)}</footer>\n'))
     if index: top, (title, summary) = body(index["path"]), (index["title"], index["summary"])
     elif proj["root"] and (proj["root"] / "README.md").is_file():
-        from nbconvert.filters import markdown2html
-        top, title, summary = markdown2html((proj["root"] / "README.md").read_text()), proj["name"], ""
+        top, title, summary = markdown_html((proj["root"] / "README.md").read_text()), proj["name"], ""
     else: top, title, summary = "", proj["name"], proj["description"]
     (dest / "index.html").write_text(page(site, title, top + toc_html(pages), "index.html", summary))
     (dest / "api.html").write_text(page(site, "API reference", api_html(pages), "api.html",
@@ -343,10 +211,10 @@ def _fallback_site(nbs: Path, dest: Path) -> None:
         if not src.is_file() or not src.is_relative_to(nbs.resolve()): warnings.warn(f"image {rel!r} not found under {nbs}"); continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dest / rel)
 
-# %% ../../nbs/95_docs.ipynb #246d6c96
+# %% ../../nbs/95_docs.ipynb #db158dd2
 def _quarto_site(nbs: Path, dest: Path) -> None:
     "Build the project's Quarto site with `nbdev-docs` and copy it into `dest`."
-    proj = _project(nbs)
+    proj = project_info(nbs)
     if proj["root"] is None: raise ValueError(f"nbdev-docs needs a pyproject.toml with [tool.nbdev] above {nbs}")
     subprocess.run(["nbdev-docs"], cwd=proj["root"], check=True)
     shutil.copytree(proj["root"] / proj["doc_path"], dest, dirs_exist_ok=True)
@@ -383,7 +251,7 @@ def build_site(nbs: str | Path = "nbs", out: str | Path = "_site", use_quarto: b
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return out
 
-# %% ../../nbs/95_docs.ipynb #49d38562
+# %% ../../nbs/95_docs.ipynb #246d6c96
 def cli_build(args) -> Path:
     "Entry point of `rxt docs`: build the site from `args.nbs` into `args.out` and say where it is."
     t0 = time.perf_counter()
@@ -392,7 +260,7 @@ def cli_build(args) -> Path:
     print(f"rxt docs: {n} pages in {out} ({time.perf_counter() - t0:.1f} s); open {(out / 'index.html').as_uri()}")
     return out
 
-# %% ../../nbs/95_docs.ipynb #cdd761f9
+# %% ../../nbs/95_docs.ipynb #49d38562
 def _links_and_ids(text: str) -> tuple[list[str], set[str]]:
     "The `href`/`src` attributes and the `id`s of the tags in an HTML page (text inside `<pre>` is not a tag)."
     from html.parser import HTMLParser

@@ -15,7 +15,7 @@ from ..nn.memory import ResidualGate
 from ..data.tokenizer import PAD, RxTTokenizer, load_default_tokenizer
 from ..data.datasets import encode_turn, read_episodes
 from ..data.dialogues import generate_episodes
-from ..train.smat import recall_by_distance
+from .evaluation import recall_by_distance
 from ..infer.generate import bench_turns, turns_summary
 
 # %% auto #0

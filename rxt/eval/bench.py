@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "moe": "rxt.nn.moe:bench_moe",
     "turns": "rxt.infer.generate:bench_turns",
     "decode": "rxt.infer.generate:bench_decode",
+    "serve": "rxt.app.serve:bench_serve",
 }
 
 def get_benchmark(name: str) -> Callable[..., list[dict]]:
@@ -67,7 +68,8 @@ def _stage_batches(preset: str, batch_size: int, seed: int = 0):
     from rxt.nn.config import RxTConfig
     from rxt.data.datasets import LMTextDataset, InteractionDataset, EpisodeDataset, collate, collate_episodes, tinystories
     from rxt.data.dialogues import generate_episodes, sft_pairs
-    from rxt.train.joint_lm import joint_lm_loss, stage_tokenizer
+    from rxt.train.joint_lm import joint_lm_loss
+    from rxt.train.stage import stage_tokenizer
     from rxt.train.memattn_pretrain import memattn_loss
     from rxt.train.smat import smat_loss
     cfg, tok = getattr(RxTConfig, preset)(), stage_tokenizer()

@@ -19,7 +19,8 @@ from ..data.tokenizer import EOS, PAD, RxTTokenizer
 
 # %% auto #0
 __all__ = ['SYSTEM_NAMES', 'RESULTS_START', 'RESULTS_END', 'REPORT_FIGURES', 'play', 'bleu2', 'embedding_cosine', 'mrl_reward',
-           'summarize', 'load_run', 'evaluate_run', 'format_table', 'results_markdown', 'update_readme', 'report']
+           'summarize', 'recall_by_distance', 'load_run', 'evaluate_run', 'format_table', 'results_markdown',
+           'update_readme', 'report']
 
 # %% ../../nbs/40_eval.ipynb #960df3f4
 @torch.no_grad()
@@ -117,9 +118,38 @@ def summarize(result: dict, table: Tensor) -> dict:
             "mrl_reward_min": min(rewards, default=float("nan")), "mrl_reward_max": max(rewards, default=float("nan"))}
 
 # %% ../../nbs/40_eval.ipynb #65bab35f
+@torch.no_grad()
+def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: Sequence[dict], reset: bool = False,
+                       batch_size: int = 64, max_new_tokens: int = 48, seed: int = 0, transcript: list | None = None) -> dict:
+    "Mean recall of gold facts per question distance, answering from the memory (or from a reset STM)."
+    model.eval()
+    dev, L = model.embedding.weight.device, model.cfg.seq_len
+    scores: dict[int, list[float]] = defaultdict(list)
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    for c in range(0, len(episodes), batch_size):
+        chunk = [[e] + list(e["interactions"]) for e in episodes[c:c + batch_size]]
+        stm = model.init_stm(len(chunk), generator=g)
+        for t in range(max(map(len, chunk))):
+            live = [i for i, turns in enumerate(chunk) if t < len(turns)]
+            enc = {i: encode_turn(tok.encode(chunk[i][t]["query"]), tok.encode(chunk[i][t]["answer"]), L) for i in live}
+            asked = [i for i in live if chunk[i][t].get("gold")]
+            if asked:
+                mem = model.init_stm(len(asked), generator=g) if reset else stm[:, asked]
+                answers = greedy_answers(model, [enc[i]["query_ids"].tolist() for i in asked], mem, max_new_tokens)
+                for i, a in zip(asked, answers):
+                    turn, text = chunk[i][t], tok.decode(a)
+                    scores[int(turn["distance"])].append(recall_score(text, turn["gold"]))
+                    if transcript is not None: transcript.append({"episode": c + i, "turn": t, "query": turn["query"], "answer": text,
+                                                                  "gold": turn["gold"], "distance": turn["distance"],
+                                                                  "recall": scores[int(turn["distance"])][-1]})
+            ids, mask = pad_ids([enc[i]["input_ids"].tolist() for i in live], device=dev)
+            stm[:, live] = model.update_memory(stm[:, live].contiguous(), ids, mask)
+    return {"recall": {d: sum(v) / len(v) for d, v in sorted(scores.items())}, "questions": {d: len(v) for d, v in sorted(scores.items())}}
+
+# %% ../../nbs/40_eval.ipynb #de838ac2
 def load_run(run: str | Path = "") -> tuple:
     "(RxT, baseline or None, tokenizer) of a pipeline run folder; tiny untrained models if `run` is empty."
-    from rxt.train.joint_lm import stage_tokenizer
+    from rxt.train.stage import stage_tokenizer
     from rxt.nn.config import RxTConfig
     from rxt.train.baseline import baseline_checkpoint, baseline_config
     if not run:
@@ -160,7 +190,7 @@ def evaluate_run(run: str | Path = "", n_episodes: int = 200, episode_steps: int
     out["seconds"] = time.perf_counter() - t0
     return out
 
-# %% ../../nbs/40_eval.ipynb #1876ff83
+# %% ../../nbs/40_eval.ipynb #d274cc7e
 SYSTEM_NAMES = {"rxt": "RxT", "baseline": "Stateless baseline", "rxt_reset": "RxT, STM reset before each turn"}
 
 def format_table(ev: dict, distances=(1, 2, 4, 8)) -> str:
@@ -179,7 +209,7 @@ def format_table(ev: dict, distances=(1, 2, 4, 8)) -> str:
         rows.append(f"| {SYSTEM_NAMES[name]} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
-# %% ../../nbs/40_eval.ipynb #d274cc7e
+# %% ../../nbs/40_eval.ipynb #9a3382cd
 RESULTS_START, RESULTS_END = "<!-- results:start -->", "<!-- results:end -->"
 
 REPORT_FIGURES = "nbs/figures/results"  # the run's figures for the README (nbs/figures/ itself holds the fixture's)
@@ -211,7 +241,7 @@ def update_readme(readme: str | Path, section: str) -> None:
     tail = rest.split(RESULTS_END, 1)[1]
     tmp = p.with_name(p.name + ".tmp"); tmp.write_text(f"{head}{RESULTS_START}\n{section}\n{RESULTS_END}{tail}"); tmp.replace(p)
 
-# %% ../../nbs/40_eval.ipynb #1f5e03b5
+# %% ../../nbs/40_eval.ipynb #38601b66
 def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turns_json: str | Path | None = None,
            root: str | Path = ".", log=print) -> dict:
     "Evaluate `run`, draw the STM figures from it (papermill) and rewrite the README's results section."

@@ -12,16 +12,16 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from ..nn.config import RxTConfig
 from ..nn.model import DecoderOnlyLM, ReactiveTransformer, checkpoint_config
-from ..data.datasets import LMTextDataset, collate, encode_turn, read_episodes
-from ..data.dialogues import generate_episodes
-from .joint_lm import ar_loss, read_corpus, stage_run_dir, stage_tokenizer
-from .trainer import TrainConfig, Trainer
+from ..data.datasets import LMTextDataset, collate, encode_turn
+from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes, stage_run_dir, stage_tokenizer,
+                             train_config, validation_episodes)
+from .trainer import Trainer
 
 # %% auto #0
 __all__ = ['baseline_config', 'conversation_ids', 'ConversationDataset', 'conversation_loss', 'lm_loss', 'baseline_checkpoint',
            'train_baseline']
 
-# %% ../../nbs/25_baseline.ipynb #a4d6d524
+# %% ../../nbs/25_baseline.ipynb #be3af3dd
 def _n(m) -> int: return sum(p.numel() for p in m.parameters())
 
 def baseline_config(cfg: RxTConfig, context_turns: int = 9) -> RxTConfig:
@@ -33,7 +33,7 @@ def baseline_config(cfg: RxTConfig, context_turns: int = 9) -> RxTConfig:
     L = min(sizes, key=lambda k: abs(sizes[k] - target))
     return replace(cfg, n_layers=L, seq_len=cfg.seq_len * context_turns)
 
-# %% ../../nbs/25_baseline.ipynb #dc633ac4
+# %% ../../nbs/25_baseline.ipynb #661d5eea
 def conversation_ids(turns: list[tuple[list[int], list[int]]], max_turn_len: int) -> tuple[Tensor, Tensor]:
     "Token ids and answer-only labels of a whole conversation of (query ids, answer ids) turns."
     ids, labels = [], []
@@ -65,31 +65,26 @@ def lm_loss(model: DecoderOnlyLM, batch: dict) -> tuple[Tensor, dict]:
     loss, acc, n = ar_loss(logits, batch["labels"])
     return loss + model.decoder.aux_loss(), {"ar_acc": acc, "tokens": n}
 
-# %% ../../nbs/25_baseline.ipynb #6e60537e
+# %% ../../nbs/25_baseline.ipynb #d525cb98
 def baseline_checkpoint(run_dir: str | Path) -> Path:
     "The final checkpoint folder of a baseline run."
     return Path(run_dir) / "chat" / "checkpoint"
 
-def train_baseline(run_dir: str = "", rxt_run: str = "", preset: str = "tiny", tokenizer_path: str = "", corpus: str = "tinystories",
-                   max_docs: int = 0, episodes: str = "", n_episodes: int = 4000, episode_steps: int = 4, lm_steps: int = 1000,
-                   chat_steps: int = 1000, resume: bool = False, progress: bool = False, n_valid: int = 64, **train) -> dict:
-    "Train the stateless baseline (LM phase, then conversation phase) into `run_dir`."
-    tok = stage_tokenizer(tokenizer_path)
-    rcfg = checkpoint_config(rxt_run) if rxt_run else replace(getattr(RxTConfig, preset)(), vocab_size=tok.vocab_size)
-    cfg = baseline_config(rcfg, episode_steps + 1)
-    root, seed = stage_run_dir(run_dir), train.get("seed", 0)
-    docs = read_corpus(corpus, max_docs)
+def train_baseline(p: BaselineParams) -> dict:
+    "Train the stateless baseline (LM phase, then conversation phase) into `p.run_dir`."
+    tok = stage_tokenizer(p.tokenizer_path)
+    rcfg = checkpoint_config(p.rxt_run) if p.rxt_run else replace(getattr(RxTConfig, p.preset)(), vocab_size=tok.vocab_size)
+    cfg = baseline_config(rcfg, p.episode_steps + 1)
+    root, docs = stage_run_dir(p.run_dir), read_corpus(p.corpus, p.max_docs)
     lm_ds, lm_val = LMTextDataset(docs[len(docs) // 20 + 1:], tok, rcfg.seq_len), LMTextDataset(docs[:len(docs) // 20 + 1], tok, rcfg.seq_len)
     lm_dir, chat_dir = root / "lm", root / "chat"
     done = lambda d: (d / "metrics.json").exists() and json.loads((d / "metrics.json").read_text()).get("status") == "completed"
     if not done(lm_dir):
-        Trainer(DecoderOnlyLM(cfg), lm_loss, lm_ds, TrainConfig(steps=lm_steps, **train), lm_dir, valid_ds=lm_val, collate_fn=collate,
-                resume=resume and (lm_dir / "checkpoint").exists(), progress=progress).fit()
-    eps = read_episodes(episodes, steps=episode_steps) if episodes else generate_episodes(n_episodes, episode_steps, seed)
-    val = generate_episodes(n_valid, episode_steps, seed, split="validation")
-    t = Trainer(DecoderOnlyLM(cfg), conversation_loss, ConversationDataset(eps, tok, rcfg.seq_len), TrainConfig(steps=chat_steps, **train),
-                chat_dir, valid_ds=ConversationDataset(val, tok, rcfg.seq_len), collate_fn=collate, init_from=lm_dir / "checkpoint",
-                resume=resume and (chat_dir / "checkpoint").exists(), progress=progress)
+        Trainer(DecoderOnlyLM(cfg), lm_loss, lm_ds, train_config(p, p.lm_steps), lm_dir, valid_ds=lm_val, collate_fn=collate,
+                resume=p.resume and (lm_dir / "checkpoint").exists(), progress=p.progress).fit()
+    chats = [ConversationDataset(e, tok, rcfg.seq_len) for e in (read_training_episodes(p), validation_episodes(p))]
+    t = Trainer(DecoderOnlyLM(cfg), conversation_loss, chats[0], train_config(p, p.chat_steps), chat_dir, valid_ds=chats[1],
+                collate_fn=collate, init_from=lm_dir / "checkpoint", resume=p.resume and (chat_dir / "checkpoint").exists(), progress=p.progress)
     summary = t.fit()
     cfg.save(root / "config.json")
     s = {**summary, "run_dir": str(root), "checkpoint": str(baseline_checkpoint(root)), "lm_run": str(lm_dir)}

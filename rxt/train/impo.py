@@ -174,6 +174,6 @@ def impo_pass(model: ReactiveTransformer, critic: MemoryCritic, ep: Episodes, ad
         opt.step()
         copt.zero_grad(set_to_none=True); closs.backward()
         torch.nn.utils.clip_grad_norm_(critic.parameters(), cfg.grad_clip); copt.step()
-        for k, x in {**terms, "loss": loss, "critic_loss": closs}.items(): sums[k] = sums.get(k, 0.0) + float(x) / len(ep.steps)
+        for k, x in {**terms, "loss": loss, "critic_loss": closs}.items(): sums[k] = sums.get(k, 0.0) + float(torch.as_tensor(x).detach()) / len(ep.steps)
         stm = stm_new.detach()
     return sums

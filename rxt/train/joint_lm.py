@@ -4,32 +4,18 @@
 
 # %% ../../nbs/20_joint_lm.ipynb #a35af807
 from __future__ import annotations
-import tempfile
-from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from ..nn.config import RxTConfig
-from ..nn.model import ReactiveTransformer, checkpoint_config
+from ..nn.model import ReactiveTransformer
 from ..nn.attention import document_mask
-from ..data.datasets import EpisodeDataset, LMTextDataset, collate, mlm_mask, read_episodes, tinystories
-from ..data.tokenizer import RxTTokenizer, load_default_tokenizer
-from .trainer import TrainConfig, Trainer
+from ..data.datasets import LMTextDataset, collate, mlm_mask
+from .stage import JointLMParams, ar_loss, finish_stage, read_corpus, stage_model, stage_tokenizer, stage_trainer
 
 # %% auto #0
-__all__ = ['ar_loss', 'mlm_loss', 'joint_lm_loss', 'stage_model', 'stage_tokenizer', 'stage_run_dir', 'episode_data',
-           'finish_stage', 'read_corpus', 'train_joint_lm']
+__all__ = ['mlm_loss', 'joint_lm_loss', 'train_joint_lm']
 
-# %% ../../nbs/20_joint_lm.ipynb #996937fc
-def ar_loss(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    "Next-token cross-entropy of logits (B, T, V) against labels (B, T) (−100 = ignore): loss, accuracy, count."
-    lg, tg = logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten()   # position t predicts token t+1
-    keep = tg != -100
-    n = keep.sum()
-    loss = F.cross_entropy(lg.float(), tg, ignore_index=-100, reduction="sum") / n.clamp(min=1)
-    acc = ((lg.argmax(-1) == tg) & keep).sum() / n.clamp(min=1)
-    return loss, acc, n
-
+# %% ../../nbs/20_joint_lm.ipynb #88f6efd4
 def mlm_loss(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     "Masked-LM cross-entropy of logits (B, T, V) at the masked positions (labels ≠ −100): loss, accuracy, count."
     lg, tg = logits.flatten(0, 1), labels.flatten()
@@ -38,82 +24,31 @@ def mlm_loss(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     loss = F.cross_entropy(lg.float(), tg, ignore_index=-100, reduction="sum") / n.clamp(min=1)
     return loss, ((lg.argmax(-1) == tg) & keep).sum() / n.clamp(min=1), n
 
-# %% ../../nbs/20_joint_lm.ipynb #48ec33cb
+# %% ../../nbs/20_joint_lm.ipynb #247e5834
 def joint_lm_loss(model: ReactiveTransformer, batch: dict, ar_weight: float = 1.0, mlm_weight: float = 1.0,
                   memory_noise: float = 0.0, mlm_prob: float = 0.15) -> tuple[Tensor, dict]:
-    "α·AR + β·MLM (+ MoE balance), the decoder reading the encoder's detached, noised states as memory."
+    "α·AR + β·MLM (+ MoE balance), the decoder's memory cross-attention reading the encoder's detached, noised layer outputs."
     ids, am, labels, seg = batch["input_ids"], batch["attention_mask"], batch["labels"], batch.get("segment_ids")
     masked, mlm_labels = mlm_mask(ids, model.cfg.vocab_size, mlm_prob)            # (B, T) each
     h, ed = model.encoder(masked, am, segment_ids=seg)                            # (B, T, C), (L, B, T, C)
     l_mlm, acc_mlm, _ = mlm_loss(model.mlm_head(h), mlm_labels)
-    mem = ed.detach()
-    if memory_noise: mem = mem + memory_noise * torch.randn_like(mem)
-    mem_mask = document_mask(seg, causal=False) if seg is not None else am        # cross-attention stays in the document
-    logits = model.decoder(ids, mem, am, mem_mask=mem_mask, segment_ids=seg)      # (B, T, V)
+    encoded = ed.detach()                                                          # (L, B, T, C): not an STM, the text's own encoding
+    if memory_noise: encoded = encoded + memory_noise * torch.randn_like(encoded)
+    enc_mask = document_mask(seg, causal=False) if seg is not None else am        # cross-attention stays in the document
+    logits = model.decoder(ids, encoded, am, mem_mask=enc_mask, segment_ids=seg)  # (B, T, V); the decoder's `stm` slot reads ED
     l_ar, acc_ar, n = ar_loss(logits, labels)
     aux = model.decoder.aux_loss()
     loss = ar_weight * l_ar + mlm_weight * l_mlm + aux
     return loss, {"ar_loss": l_ar.detach(), "ar_acc": acc_ar, "mlm_loss": l_mlm.detach(), "mlm_acc": acc_mlm,
                   "aux_loss": aux.detach(), "tokens": n}
 
-# %% ../../nbs/20_joint_lm.ipynb #ad079c51
-def stage_model(preset: str = "tiny", init_from: str | Path | None = None, vocab_size: int | None = None) -> ReactiveTransformer:
-    "A model from `init_from`'s config (weights are loaded by the trainer) or from a preset."
-    if init_from: cfg = checkpoint_config(init_from)
-    else:
-        if not hasattr(RxTConfig, preset): raise ValueError(f"unknown preset {preset!r}: use tiny, micro, micro_plus or mini")
-        cfg = getattr(RxTConfig, preset)()
-        if vocab_size is not None and vocab_size != cfg.vocab_size:
-            from dataclasses import replace
-            cfg = replace(cfg, vocab_size=vocab_size)
-    return ReactiveTransformer(cfg)
-
-def stage_tokenizer(path: str | Path = "") -> RxTTokenizer:
-    "The tokenizer at `path`, or the one shipped with rxt."
-    return RxTTokenizer.load(path) if path else load_default_tokenizer()
-
-def stage_run_dir(run_dir: str | Path = "") -> Path:
-    "`run_dir`, or a fresh temporary folder for a smoke run."
-    return Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="rxt-run-")) / "run"
-
-def episode_data(tok: RxTTokenizer, seq_len: int, episodes: str = "", n_episodes: int = 2000, episode_steps: int = 4,
-                 seed: int = 0, n_valid: int = 64) -> tuple[EpisodeDataset, EpisodeDataset]:
-    "Training episodes (from a JSONL file, or generated) and generated held-out episodes, tokenized."
-    from rxt.data.dialogues import generate_episodes
-    eps = read_episodes(episodes, steps=episode_steps) if episodes else generate_episodes(n_episodes, episode_steps, seed)
-    val = generate_episodes(n_valid, episode_steps, seed, split="validation")
-    return EpisodeDataset(eps, tok, seq_len), EpisodeDataset(val, tok, seq_len)
-
-def finish_stage(trainer: Trainer) -> dict:
-    "Train, then put the model's `config.json` beside the metrics; the summary names the run folder."
-    summary = trainer.fit()
-    if trainer.info.is_main: trainer.raw.model.cfg.save(trainer.run_dir / "config.json")
-    return {**summary, "run_dir": str(trainer.run_dir)}
-
 # %% ../../nbs/20_joint_lm.ipynb #2a382b7d
-def read_corpus(corpus: str = "tinystories", max_docs: int = 0) -> list[str]:
-    "Documents of the shipped TinyStories text, or of a text file separated by <|endoftext|>."
-    from rxt.data.tokenizer import split_documents
-    if corpus == "tinystories": docs = tinystories("train")
-    else:
-        p = Path(corpus)
-        if not p.is_file(): raise FileNotFoundError(f"corpus {corpus} is neither 'tinystories' nor a text file")
-        docs = split_documents(p.read_text(encoding="utf-8"))
-    if not docs: raise ValueError(f"corpus {corpus} holds no documents")
-    return docs[:max_docs] if max_docs else docs
-
-def train_joint_lm(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "",
-                   corpus: str = "tinystories", max_docs: int = 0, ar_weight: float = 1.0, mlm_weight: float = 1.0,
-                   memory_noise: float = 0.15, resume: bool = False, overwrite: bool = False, progress: bool = False,
-                   valid_fraction: float = 0.05, **train) -> dict:
-    "Run stage 1 into `run_dir`; returns the metrics summary."
-    tok = stage_tokenizer(tokenizer_path)
-    model = stage_model(preset, init_from or None, tok.vocab_size)
-    docs = read_corpus(corpus, max_docs)
-    n_val = max(1, int(len(docs) * valid_fraction))
-    train_ds = LMTextDataset(docs[n_val:], tok, seq_len=model.cfg.seq_len)
-    valid_ds = LMTextDataset(docs[:n_val], tok, seq_len=model.cfg.seq_len)
-    objective = lambda m, b: joint_lm_loss(m, b, ar_weight, mlm_weight, memory_noise)
-    t = Trainer(model, objective, train_ds, TrainConfig(**train), stage_run_dir(run_dir), valid_ds=valid_ds, collate_fn=collate,
-                init_from=init_from or None, resume=resume, overwrite=overwrite, progress=progress)
-    return finish_stage(t)
+def train_joint_lm(p: JointLMParams) -> dict:
+    "Run stage 1 into `p.run_dir`; returns the metrics summary."
+    tok = stage_tokenizer(p.tokenizer_path)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    docs = read_corpus(p.corpus, p.max_docs)
+    n_val = max(1, int(len(docs) * p.valid_fraction))
+    data = LMTextDataset(docs[n_val:], tok, seq_len=model.cfg.seq_len), LMTextDataset(docs[:n_val], tok, seq_len=model.cfg.seq_len)
+    objective = lambda m, b: joint_lm_loss(m, b, p.ar_weight, p.mlm_weight, p.memory_noise)
+    return finish_stage(stage_trainer(p, model, objective, data, collate))

@@ -9,15 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
-from ..data.datasets import EpisodeDataset, collate_episodes, read_episodes
-from ..data.dialogues import generate_episodes
-from .joint_lm import episode_data, finish_stage, stage_model, stage_run_dir, stage_tokenizer
-from .trainer import TrainConfig, Trainer
+from ..data.datasets import collate_episodes
+from .stage import MemAttnParams, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer
 
 # %% auto #0
 __all__ = ['label_weight', 'memattn_target', 'memattn_loss', 'train_memattn']
 
-# %% ../../nbs/22_memattn_pretrain.ipynb #44fc29f9
+# %% ../../nbs/22_memattn_pretrain.ipynb #8426c453
 def label_weight(step: int, jitter: float = 0.0, rng: random.Random | None = None) -> float:
     "Weight of the new encoded data in the target at inner step `step` (0 = the first interaction)."
     w = 0.9 if step == 0 else max(0.5 - 0.05 * step, 0.05)
@@ -33,35 +31,30 @@ def memattn_target(stm: Tensor, ed: Tensor, w_new: float, ed_mask: Tensor | None
     ed = F.pad(ed, (0, 0, 0, S - T)) if T < S else ed[:, :, :S]                       # (L, B, S, C)
     return (1 - w_new) * stm + w_new * ed
 
-# %% ../../nbs/22_memattn_pretrain.ipynb #e9c2b14c
+# %% ../../nbs/22_memattn_pretrain.ipynb #70d9e83c
 def memattn_loss(model: ReactiveTransformer, turns: list[dict], input_noise: float = 0.2, label_noise: float = 0.2,
-                 jitter: float = 0.15, rng: random.Random | None = None) -> tuple[Tensor, dict]:
-    "Negative cosine between each memory update and its weighted-mean target, over an episode's turns."
+                 jitter: float = 0.15, rng: random.Random | None = None, targets: list | None = None) -> tuple[Tensor, dict]:
+    "Negative cosine between each memory update and its weighted-mean target, over an episode's turns (`targets` collects them)."
     B = turns[0]["input_ids"].shape[0]
-    stm = model.init_stm(B)
+    stm = model.init_stm(B)                                                                    # (L, B, S, C); learned: carries gradient
     losses, cos = [], []
     for step, turn in enumerate(turns):
         with torch.no_grad(): ed = model.encode(turn["input_ids"], turn["attention_mask"])   # (L, B, T, C), a fixed input
         new = model.memory_attention(stm, ed + input_noise * torch.randn_like(ed), turn["attention_mask"])
-        target = memattn_target(stm, ed, label_weight(step, jitter, rng), turn["attention_mask"])
+        target = memattn_target(stm.detach(), ed, label_weight(step, jitter, rng), turn["attention_mask"])  # a label: no gradient
         target = target + label_noise * torch.randn_like(target)
+        if targets is not None: targets.append(target)
         c = F.cosine_similarity(new.float(), target.float(), dim=-1).mean()
         losses.append(-c); cos.append(c.detach())
         stm = new.detach()                                                                     # one step of BPTT
     return torch.stack(losses).mean(), {"cosine": torch.stack(cos).mean(), "cosine_last": cos[-1]}
 
-# %% ../../nbs/22_memattn_pretrain.ipynb #131b0d7f
-def train_memattn(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", episodes: str = "", n_episodes: int = 2000,
-                  episode_steps: int = 4, input_noise: float = 0.2, label_noise: float = 0.2, jitter: float = 0.15,
-                  resume: bool = False, overwrite: bool = False, progress: bool = False, n_valid: int = 64, **train) -> dict:
-    "Run stage 3 into `run_dir` (memory attention trains; encoder and decoder are frozen)."
-    tok = stage_tokenizer(tokenizer_path)
-    model = stage_model(preset, init_from or None, tok.vocab_size)
-    seed = train.get("seed", 0)
-    train_ds, valid_ds = episode_data(tok, model.cfg.seq_len, episodes, n_episodes, episode_steps, seed, n_valid)
-    rng = random.Random(seed)
-    objective = lambda m, b: memattn_loss(m, b, input_noise, label_noise, jitter, rng)
-    for name, p in model.named_parameters(): p.requires_grad_(name.startswith("memory_attention."))
-    t = Trainer(model, objective, train_ds, TrainConfig(**train), stage_run_dir(run_dir), valid_ds=valid_ds,
-                collate_fn=collate_episodes, init_from=init_from or None, resume=resume, overwrite=overwrite, progress=progress)
-    return finish_stage(t)
+# %% ../../nbs/22_memattn_pretrain.ipynb #50c00d54
+def train_memattn(p: MemAttnParams) -> dict:
+    "Run stage 3 into `p.run_dir` (memory attention trains; encoder and decoder are frozen)."
+    tok = stage_tokenizer(p.tokenizer_path)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    rng = random.Random(p.seed)
+    objective = lambda m, b: memattn_loss(m, b, p.input_noise, p.label_noise, p.jitter, rng)
+    for name, q in model.named_parameters(): q.requires_grad_(name.startswith("memory_attention."))
+    return finish_stage(stage_trainer(p, model, objective, episode_data(p, tok, model.cfg.seq_len), collate_episodes))

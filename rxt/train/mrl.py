@@ -5,14 +5,14 @@
 # %% ../../nbs/30_mrl.ipynb #3c8a5aae
 from __future__ import annotations
 import copy, json, math, time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 import torch
 from ..nn.model import ReactiveTransformer
 from ..data.dialogues import generate_episodes
 from .checkpoint import load_weights, prepare_run_dir, write_atomic_dir
 from .distributed import DistInfo
-from .joint_lm import stage_model, stage_run_dir, stage_tokenizer
+from .stage import MrlParams, stage_model, stage_run_dir, stage_tokenizer
 from .mrl_env import MrlReward, collect, curriculum, episode_reward, freeze_phase, phase_at
 from .impo import ImpoConfig, MemoryCritic, advantages, impo_optimizers, impo_pass
 from .dmpo import DmpoConfig, dmpo_episode_loss
@@ -20,7 +20,7 @@ from .dmpo import DmpoConfig, dmpo_episode_loss
 # %% auto #0
 __all__ = ['train_mrl']
 
-# %% ../../nbs/30_mrl.ipynb #611299d7
+# %% ../../nbs/30_mrl.ipynb #4ebfebb6
 def _save(run: Path, model, critic, opt, copt, iteration: int) -> None:
     def write(d: Path):
         model.save_pretrained(d)
@@ -33,29 +33,26 @@ def _rows(run: Path, upto: int) -> list[dict]:
     p = run / "metrics.jsonl"
     return [r for r in map(json.loads, p.read_text().splitlines()) if r["iteration"] <= upto] if p.exists() else []
 
-# %% ../../nbs/30_mrl.ipynb #4ebfebb6
-def train_mrl(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", algorithm: str = "impo",
-              schedule: tuple = (1, 2, 4, 8, 16), iterations: int = 10, batch_size: int = 16, fetch_at: int = 0, all_at: int = 0,
-              reset_ratio: float = 0.2, teacher_forcing_until: int = 0, max_new_tokens: int = 40, seed: int = 0,
-              impo: ImpoConfig = ImpoConfig(), dmpo: DmpoConfig = DmpoConfig(), reward: MrlReward = MrlReward(),
-              resume: bool = False, overwrite: bool = False, device: str | None = None) -> dict:
-    "Run stage 5 into `run_dir`; returns the summary written to metrics.json."
+# %% ../../nbs/30_mrl.ipynb #90fc61ce
+def train_mrl(p: MrlParams, impo: ImpoConfig = ImpoConfig(), dmpo: DmpoConfig = DmpoConfig(), reward: MrlReward = MrlReward(),
+              overwrite: bool = False, device: str | None = None) -> dict:
+    "Run stage 5 as `p` says into its run folder; returns the summary written to metrics.json."
+    algorithm, init_from, seed, resume, iterations = p.algorithm, p.init_from, p.seed, p.resume, p.iterations
+    impo = replace(impo, update_epochs=p.update_epochs)
     if algorithm not in ("impo", "dmpo"): raise ValueError(f"algorithm {algorithm!r} is unknown: use 'impo' or 'dmpo'")
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    tok = stage_tokenizer(tokenizer_path)
+    tok = stage_tokenizer(p.tokenizer_path)
     torch.manual_seed(seed)                                                  # a random start (no init_from) is the same on resume
-    model = stage_model(preset, init_from or None, tok.vocab_size).to(dev)
+    model = stage_model(p.preset, init_from or None, tok.vocab_size).to(dev)
     if init_from: load_weights(model, init_from)
-    run = prepare_run_dir(stage_run_dir(run_dir), resume, overwrite, DistInfo())
-    params = {"algorithm": algorithm, "schedule": list(schedule), "iterations": iterations, "batch_size": batch_size, "fetch_at": fetch_at,
-              "all_at": all_at, "reset_ratio": reset_ratio, "teacher_forcing_until": teacher_forcing_until, "max_new_tokens": max_new_tokens,
-              "seed": seed, "impo": asdict(impo), "dmpo": asdict(dmpo), "reward": asdict(reward), "init_from": init_from or None}
+    run = prepare_run_dir(stage_run_dir(p.run_dir), resume, overwrite, DistInfo())
+    params = {**asdict(p), "impo": asdict(impo), "dmpo": asdict(dmpo), "reward": asdict(reward)}
     if not resume: (run / "train_config.json").write_text(json.dumps(params, indent=2) + "\n")
     ref = copy.deepcopy(model).eval().requires_grad_(False)
     critic = MemoryCritic.from_actor(model) if algorithm == "impo" else None
     opt, copt = impo_optimizers(model, critic, impo) if critic is not None else (
         torch.optim.AdamW(model.parameters(), lr=dmpo.lr, weight_decay=dmpo.weight_decay), None)
-    rungs, start = curriculum(schedule, iterations, reset_ratio=reset_ratio, teacher_forcing_until=teacher_forcing_until), 0
+    rungs, start = curriculum(p.schedule, iterations, reset_ratio=p.reset_ratio, teacher_forcing_until=p.teacher_forcing_until), 0
     if resume:
         load_weights(model, run / "checkpoint")
         st = torch.load(run / "checkpoint" / "mrl_state.pt", map_location=dev, weights_only=False)
@@ -66,13 +63,13 @@ def train_mrl(run_dir: str = "", preset: str = "tiny", init_from: str = "", toke
     try:
         for it in range(start, len(rungs) * iterations):
             rung, t0 = rungs[it // iterations], time.perf_counter()
-            phase = phase_at(it, fetch_at, all_at); freeze_phase(model, phase)
-            eps = generate_episodes(batch_size, rung.steps, seed=seed * 100_003 + it, kinds=rung.kinds)
+            phase = phase_at(it, p.fetch_at, p.all_at); freeze_phase(model, phase)
+            eps = generate_episodes(p.batch_size, rung.steps, seed=seed * 100_003 + it, kinds=rung.kinds)
             g = torch.Generator(device=dev).manual_seed(seed * 1_000_003 + it)
             where = f"iteration {it + 1} (rung of {rung.steps} steps), "
-            row = {"iteration": it + 1, "steps": rung.steps, "phase": phase}
+            row = {"iteration": it + 1, "step": it + 1, "steps": rung.steps, "phase": phase}
             if algorithm == "impo":
-                ep = collect(model, tok, eps, reward_fn, rung.reset_ratio, rung.teacher_forcing, max_new_tokens, g, critic, ref)
+                ep = collect(model, tok, eps, reward_fn, rung.reset_ratio, rung.teacher_forcing, p.max_new_tokens, g, critic, ref)
                 rewards, values = torch.stack([s.reward for s in ep.steps]), torch.stack([s.value for s in ep.steps]).detach()
                 adv, target = advantages(rewards, values, impo.gae, impo.gamma, impo.lam)
                 logs = [impo_pass(model, critic, ep, adv, target, impo, opt, copt, where) for _ in range(impo.update_epochs)]
@@ -84,7 +81,7 @@ def train_mrl(run_dir: str = "", preset: str = "tiny", init_from: str = "", toke
                 loss, m = dmpo_episode_loss(model, ref, tok, eps, dmpo, g)
                 if not torch.isfinite(loss): raise FloatingPointError(f"non-finite DMPO loss {loss.item()} at {where.rstrip(', ')}")
                 opt.zero_grad(set_to_none=True); loss.backward()
-                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], dmpo.grad_clip); opt.step()
+                torch.nn.utils.clip_grad_norm_([q for q in model.parameters() if q.grad is not None], dmpo.grad_clip); opt.step()
                 row |= {"loss": loss.item(), **m}
             row["time_s"] = time.perf_counter() - t0
             with (run / "metrics.jsonl").open("a") as f: f.write(json.dumps(row) + "\n")
@@ -94,9 +91,9 @@ def train_mrl(run_dir: str = "", preset: str = "tiny", init_from: str = "", toke
         status = f"stopped: {e}"; raise
     finally:
         rows = _rows(run, 10**9)
-        s = {"status": status, "iterations": len(rows), "algorithm": algorithm, "seconds": time.perf_counter() - t_run,
+        s = {"status": status, "step": len(rows), "steps": p.total_steps(), "iterations": len(rows), "algorithm": algorithm, "seconds": time.perf_counter() - t_run,
              "checkpoint": str(run / "checkpoint"), "init_from": init_from or None, "run_dir": str(run),
-             "final_reward": rows[-1].get("reward") if rows else None}
+             "final_reward": rows[-1].get("reward") if rows else None, "train_loss": rows[-1].get("loss") if rows else None}
         (run / "metrics.json").write_text(json.dumps(s, indent=2) + "\n")
         model.cfg.save(run / "config.json")
     return s

@@ -4,16 +4,15 @@
 
 # %% ../../nbs/21_interaction_sft.ipynb #7ab250a6
 from __future__ import annotations
-from pathlib import Path
 from ..data.datasets import InteractionDataset, collate, read_interactions, shipped_corpus
 from ..data.dialogues import sft_pairs
-from .joint_lm import finish_stage, joint_lm_loss, stage_model, stage_run_dir, stage_tokenizer
-from .trainer import TrainConfig, Trainer
+from .joint_lm import joint_lm_loss
+from .stage import SFTParams, finish_stage, stage_model, stage_tokenizer, stage_trainer
 
 # %% auto #0
 __all__ = ['sft_records', 'train_sft']
 
-# %% ../../nbs/21_interaction_sft.ipynb #eca1188d
+# %% ../../nbs/21_interaction_sft.ipynb #770de180
 def sft_records(n_pairs: int, seed: int = 0, data: str = "", fewshot: bool = True, split: str = "train") -> list[dict]:
     "Interaction records for SFT: generated pairs, plus shipped few-shot examples and `data` if given."
     recs = [{"query": r["query"], "answer": r["answer"]} for r in sft_pairs(n_pairs, seed, split)]
@@ -22,16 +21,11 @@ def sft_records(n_pairs: int, seed: int = 0, data: str = "", fewshot: bool = Tru
     if not recs: raise ValueError("no SFT data: set n_pairs > 0, fewshot=True or data=PATH")
     return recs
 
-def train_sft(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", n_pairs: int = 2000,
-              data: str = "", fewshot: bool = True, memory_noise: float = 0.15, resume: bool = False, overwrite: bool = False,
-              progress: bool = False, n_valid: int = 200, **train) -> dict:
-    "Run stage 2 into `run_dir`; returns the metrics summary."
-    tok = stage_tokenizer(tokenizer_path)
-    model = stage_model(preset, init_from or None, tok.vocab_size)
-    seed = train.get("seed", 0)
-    train_ds = InteractionDataset(sft_records(n_pairs, seed, data, fewshot), tok, model.cfg.seq_len)
-    valid_ds = InteractionDataset(sft_records(n_valid, seed, fewshot=False, split="validation"), tok, model.cfg.seq_len)
-    objective = lambda m, b: joint_lm_loss(m, b, memory_noise=memory_noise)
-    t = Trainer(model, objective, train_ds, TrainConfig(**train), stage_run_dir(run_dir), valid_ds=valid_ds, collate_fn=collate,
-                init_from=init_from or None, resume=resume, overwrite=overwrite, progress=progress)
-    return finish_stage(t)
+def train_sft(p: SFTParams) -> dict:
+    "Run stage 2 into `p.run_dir`; returns the metrics summary."
+    tok = stage_tokenizer(p.tokenizer_path)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    data = (InteractionDataset(sft_records(p.n_pairs, p.seed, p.data, p.fewshot), tok, model.cfg.seq_len),
+            InteractionDataset(sft_records(p.n_valid, p.seed, fewshot=False, split="validation"), tok, model.cfg.seq_len))
+    objective = lambda m, b: joint_lm_loss(m, b, memory_noise=p.memory_noise)
+    return finish_stage(stage_trainer(p, model, objective, data, collate))

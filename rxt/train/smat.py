@@ -4,23 +4,19 @@
 
 # %% ../../nbs/23_smat.ipynb #8cb816aa
 from __future__ import annotations
-from collections import defaultdict
-from typing import Sequence
 import random
 import torch
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
-from ..data.datasets import EpisodeDataset, collate_episodes, read_episodes, encode_turn
-from ..data.dialogues import generate_episodes, recall_score
-from ..infer.generate import greedy_answers, pad_ids
-from .joint_lm import episode_data, ar_loss, finish_stage, stage_model, stage_run_dir, stage_tokenizer
-from ..data.tokenizer import PAD, RxTTokenizer, EOS
-from .trainer import TrainConfig, Trainer, to_device
+from ..data.datasets import EpisodeDataset, collate_episodes
+from ..data.dialogues import generate_episodes
+from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer, train_config
+from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'recall_by_distance', 'short_batches', 'train_smat']
+__all__ = ['smat_loss', 'short_batches', 'train_smat']
 
-# %% ../../nbs/23_smat.ipynb #103009ed
+# %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
     "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it."
     if bptt < 1: raise ValueError(f"bptt={bptt} must be ≥ 1 (1 = detach the STM between updates)")
@@ -37,36 +33,7 @@ def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> t
     loss = total / count + model.decoder.aux_loss()
     return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "tokens": count}
 
-# %% ../../nbs/23_smat.ipynb #d043cf98
-@torch.no_grad()
-def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: Sequence[dict], reset: bool = False,
-                       batch_size: int = 64, max_new_tokens: int = 48, seed: int = 0, transcript: list | None = None) -> dict:
-    "Mean recall of gold facts per question distance, answering from the memory (or from a reset STM)."
-    model.eval()
-    dev, L = model.embedding.weight.device, model.cfg.seq_len
-    scores: dict[int, list[float]] = defaultdict(list)
-    g = torch.Generator(device="cpu").manual_seed(seed)
-    for c in range(0, len(episodes), batch_size):
-        chunk = [[e] + list(e["interactions"]) for e in episodes[c:c + batch_size]]
-        stm = model.init_stm(len(chunk), generator=g)
-        for t in range(max(map(len, chunk))):
-            live = [i for i, turns in enumerate(chunk) if t < len(turns)]
-            enc = {i: encode_turn(tok.encode(chunk[i][t]["query"]), tok.encode(chunk[i][t]["answer"]), L) for i in live}
-            asked = [i for i in live if chunk[i][t].get("gold")]
-            if asked:
-                mem = model.init_stm(len(asked), generator=g) if reset else stm[:, asked]
-                answers = greedy_answers(model, [enc[i]["query_ids"].tolist() for i in asked], mem, max_new_tokens)
-                for i, a in zip(asked, answers):
-                    turn, text = chunk[i][t], tok.decode(a)
-                    scores[int(turn["distance"])].append(recall_score(text, turn["gold"]))
-                    if transcript is not None: transcript.append({"episode": c + i, "turn": t, "query": turn["query"], "answer": text,
-                                                                  "gold": turn["gold"], "distance": turn["distance"],
-                                                                  "recall": scores[int(turn["distance"])][-1]})
-            ids, mask = pad_ids([enc[i]["input_ids"].tolist() for i in live], device=dev)
-            stm[:, live] = model.update_memory(stm[:, live].contiguous(), ids, mask)
-    return {"recall": {d: sum(v) / len(v) for d, v in sorted(scores.items())}, "questions": {d: len(v) for d, v in sorted(scores.items())}}
-
-# %% ../../nbs/23_smat.ipynb #00467992
+# %% ../../nbs/23_smat.ipynb #acd156b9
 def short_batches(ds: EpisodeDataset, seed: int = 0, rank: int = 0):
     "A function (step, k, n) → the k-th micro-batch of `n` one-follow-up episodes at `step`, the same on every call."
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
@@ -74,26 +41,20 @@ def short_batches(ds: EpisodeDataset, seed: int = 0, rank: int = 0):
         return collate_episodes([ds[i] for i in r.sample(range(len(ds)), min(n, len(ds)))])
     return draw
 
-# %% ../../nbs/23_smat.ipynb #3aa9a0e5
-def train_smat(run_dir: str = "", preset: str = "tiny", init_from: str = "", tokenizer_path: str = "", episodes: str = "", n_episodes: int = 4000,
-               episode_steps: int = 4, unfreeze_memory_at: int = 0, unfreeze_encoder_at: int = 0, bptt: int = 1, short_steps: int = 0,
-               resume: bool = False, overwrite: bool = False, progress: bool = False, n_valid: int = 64, **train) -> dict:
-    "Run stage 4 into `run_dir`; returns the metrics summary."
-    tok = stage_tokenizer(tokenizer_path)
-    model = stage_model(preset, init_from or None, tok.vocab_size)
-    seed = train.get("seed", 0)
-    train_ds, valid_ds = episode_data(tok, model.cfg.seq_len, episodes, n_episodes, episode_steps, seed, n_valid)
-    unfreeze = {k: v for k, v in (("memory_attention", unfreeze_memory_at), ("encoder", unfreeze_encoder_at)) if v > 1}
-    cfg = TrainConfig(**{"unfreeze": unfreeze, **train})
-    n_short = short_steps * cfg.batch_size                        # about as many warm-up episodes as the warm-up sees: no repeats to memorise
-    draw = short_batches(EpisodeDataset(generate_episodes(n_short, 1, seed + 2, "train"), tok, model.cfg.seq_len), seed,
-                         torch.distributed.get_rank() if torch.distributed.is_initialized() else 0) if short_steps else None
+# %% ../../nbs/23_smat.ipynb #e06bcef1
+def train_smat(p: SmatParams) -> dict:
+    "Run stage 4 into `p.run_dir`; returns the metrics summary."
+    tok = stage_tokenizer(p.tokenizer_path)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
+    n_short = p.short_steps * p.batch_size                      # about as many warm-up episodes as the warm-up sees: no repeats to memorise
+    draw = short_batches(EpisodeDataset(generate_episodes(n_short, 1, p.seed + 2, "train"), tok, model.cfg.seq_len), p.seed,
+                         torch.distributed.get_rank() if torch.distributed.is_initialized() else 0) if p.short_steps else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
-        if m.training and t.step < short_steps:                   # the warm-up replaces the batch; validation plays whole episodes
+        if m.training and t.step < p.short_steps:               # the warm-up replaces the batch; validation plays whole episodes
             calls.update(k=calls["k"] + 1 if calls["step"] == t.step else 0, step=t.step)
             b = to_device(draw(t.step, calls["k"], b[0]["input_ids"].shape[0]), b[0]["input_ids"].device)
-        return smat_loss(m, b, bptt)
-    t = Trainer(model, objective, train_ds, cfg, stage_run_dir(run_dir), valid_ds=valid_ds,
-                collate_fn=collate_episodes, init_from=init_from or None, resume=resume, overwrite=overwrite, progress=progress)
+        return smat_loss(m, b, p.bptt)
+    t = stage_trainer(p, model, objective, episode_data(p, tok, model.cfg.seq_len), collate_episodes, train_config(p, unfreeze=unfreeze))
     return finish_stage(t)
