@@ -9,7 +9,7 @@ from rxt.train.dmpo import DmpoConfig
 from rxt.train.mrl_env import MrlReward
 from rxt.train.stage import MrlParams
 
-SMOKE = dict(schedule=(1, 2), iterations=1, batch_size=2, max_new_tokens=4, update_epochs=1)
+SMOKE = dict(max_steps=2, iterations=1, batch_size=2, max_new_tokens=4, update_epochs=1)
 
 
 def _untimed(run):

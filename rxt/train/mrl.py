@@ -52,7 +52,7 @@ def train_mrl(p: MrlParams, impo: ImpoConfig = ImpoConfig(), dmpo: DmpoConfig = 
     critic = MemoryCritic.from_actor(model) if algorithm == "impo" else None
     opt, copt = impo_optimizers(model, critic, impo) if critic is not None else (
         torch.optim.AdamW(model.parameters(), lr=dmpo.lr, weight_decay=dmpo.weight_decay), None)
-    rungs, start = curriculum(p.schedule, iterations, reset_ratio=p.reset_ratio, teacher_forcing_until=p.teacher_forcing_until), 0
+    rungs, start = curriculum(p.schedule(), iterations, reset_ratio=p.reset_ratio, teacher_forcing_until=p.teacher_forcing_until), 0
     if resume:
         load_weights(model, run / "checkpoint")
         st = torch.load(run / "checkpoint" / "mrl_state.pt", map_location=dev, weights_only=False)

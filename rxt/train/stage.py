@@ -144,8 +144,8 @@ class MrlParams(StageParams):
     stage: ClassVar[str] = "30_mrl"
     init_from: str = ""            # the SMAT run folder to start from; empty: random init
     algorithm: str = "impo"        # impo (PPO for memory, with a critic) or dmpo (preference optimisation, no critic)
-    schedule: tuple = (1, 2, 4)    # follow-ups per episode, one curriculum rung each
-    iterations: int = 8            # collect-and-update iterations per rung
+    max_steps: int = 4             # follow-ups per episode of the last curriculum rung; the rungs double from 1 (1, 2, 4, …)
+    iterations: int = 4            # collect-and-update iterations per rung
     batch_size: int = 16           # episodes per iteration
     update_epochs: int = 2         # IMPO passes over each collected batch
     fetch_at: int = 0              # iteration from which the decoder's memory cross-attention trains (memory attention only before)
@@ -155,7 +155,13 @@ class MrlParams(StageParams):
     max_new_tokens: int = 32       # longest sampled answer
     n_eval: int = 32               # held-out episodes for the notebook's recall check before and after
 
-    def total_steps(self) -> int: return len(self.schedule) * self.iterations
+    def schedule(self) -> tuple[int, ...]:
+        "Follow-ups per episode of each rung: 1, 2, 4, … up to `max_steps` (which ends the list even if not a power of 2)."
+        out = [1]
+        while out[-1] * 2 < self.max_steps: out.append(out[-1] * 2)
+        return tuple(out + [self.max_steps] if out[-1] < self.max_steps else out)
+
+    def total_steps(self) -> int: return len(self.schedule()) * self.iterations
 
 # %% ../../nbs/12b_stage.ipynb #4f7cc307
 def train_config(p: StageParams, steps: int | None = None, **extra) -> TrainConfig:
