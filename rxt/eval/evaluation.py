@@ -70,7 +70,7 @@ def play(model: ReactiveTransformer | DecoderOnlyLM, tok: RxTTokenizer, episodes
                 gen = greedy_answers(model, prompts, None if mem is None else mem[:, asked], max_new_tokens, limit)
                 for j, a in zip(asked, gen):
                     i = live[j]; turn = chunk[i][t]
-                    questions.append({"episode": c + i, "turn": t, "distance": int(turn["distance"]), "gold": list(turn["gold"]),
+                    questions.append({"episode": c + i, "turn": t, "distance": int(turn["distance"]), "gold": list(turn["gold"]), "others": list(turn.get("others", ())),
                                       "answer": tok.decode(a), "answer_ids": a, "reference_ids": tok.encode(turn["answer"]),
                                       "history_ids": list(history[i])})
             if mode == "memory":
@@ -109,7 +109,7 @@ def summarize(result: dict, table: Tensor) -> dict:
     "Perplexity, accuracy, recall by distance and mean MRL reward of a `play` result."
     qs = result["questions"]
     by_d: dict[int, list[float]] = defaultdict(list)
-    for q in qs: by_d[q["distance"]].append(recall_score(q["answer"], q["gold"]))
+    for q in qs: by_d[q["distance"]].append(recall_score(q["answer"], q["gold"], q.get("others", ())))
     rewards = [mrl_reward(q["answer_ids"], q["reference_ids"], q["history_ids"], table) for q in qs]
     n = max(result["count"], 1)
     return {"perplexity": math.exp(result["nll"] / n), "accuracy": result["correct"] / n, "answer_tokens": int(result["count"]),
@@ -138,7 +138,7 @@ def recall_by_distance(model: ReactiveTransformer, tok: RxTTokenizer, episodes: 
                 answers = greedy_answers(model, [enc[i]["query_ids"].tolist() for i in asked], mem, max_new_tokens)
                 for i, a in zip(asked, answers):
                     turn, text = chunk[i][t], tok.decode(a)
-                    scores[int(turn["distance"])].append(recall_score(text, turn["gold"]))
+                    scores[int(turn["distance"])].append(recall_score(text, turn["gold"], turn.get("others", ())))
                     if transcript is not None: transcript.append({"episode": c + i, "turn": t, "query": turn["query"], "answer": text,
                                                                   "gold": turn["gold"], "distance": turn["distance"],
                                                                   "recall": scores[int(turn["distance"])][-1]})

@@ -167,6 +167,11 @@ def _tiny(cls):
     return cls(vocab_size=1024, d_model=64, n_layers=2, n_heads=4, seq_len=128, stm_size=128,
                decoder=_decoder(4, 2, 128), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
 
+def _nano(cls):
+    "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots."
+    return cls(vocab_size=1024, d_model=128, n_layers=2, n_heads=4, seq_len=192, stm_size=64,
+               decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
+
 def _micro(cls):
     "RxT-Alpha Micro (Supervised): ~12M parameters."
     return cls(vocab_size=7500, d_model=128, n_layers=6, n_heads=8, seq_len=256, stm_size=256,
@@ -184,10 +189,11 @@ def _mini(cls):
                encoder=EncoderConfig(ff=FFConfig(d_ff=768), cross_attn=AttentionConfig("sqa")))
 
 RxTConfig.tiny = classmethod(_tiny)
+RxTConfig.nano = classmethod(_nano)
 RxTConfig.micro = classmethod(_micro)
 RxTConfig.micro_plus = classmethod(_micro_plus)
 RxTConfig.mini = classmethod(_mini)
-PRESETS = ("tiny", "micro", "micro_plus", "mini")
+PRESETS = ("tiny", "nano", "micro", "micro_plus", "mini")
 
 # %% ../../nbs/00_config.ipynb #78f71e86
 def _from_dict(cls, d: dict, where: str = "config"):
