@@ -104,3 +104,12 @@ def test_reset_reads_a_fresh_stm(setup):
     tok, eps, _, net = setup
     assert len({r["answer"] for r in play(STMOnly(net, reset=True), eps, tok, batch_size=2)}) == 1
     assert len({r["answer"] for r in play(STMOnly(net), eps, tok, batch_size=2)}) > 1  # with memory, the check fails
+
+
+def test_lock_step_batches_equal_one_episode_at_a_time(setup):
+    tok, eps, cfg, net = setup
+    for system in (RxTAnswerer(net), HistoryAnswerer(DecoderOnlyLM(baseline_config(cfg, context_turns=3)), cfg.seq_len)):
+        one, batched = (sorted((r["episode"], r["turn"], r["answer"], r["nll"]) for r in play(system, eps, tok, batch_size=b, max_new_tokens=6))
+                        for b in (1, len(eps)))
+        assert [x[:3] for x in one] == [x[:3] for x in batched]
+        assert [x[3] for x in one] == pytest.approx([x[3] for x in batched], abs=1e-3)

@@ -237,7 +237,7 @@ def format_retention(res: RetentionResult) -> str:
             lines.append(f"| {g} | {n} | " + " | ".join(_pct(row[k]) if k in row else "–" for k in names) + " |")
     return "\n".join(lines)
 
-# %% ../../nbs/40a_retention.ipynb #e9066b88
+# %% ../../nbs/40a_retention.ipynb #beb630c2
 def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer]:
     "The RxT, RxT-with-reset and baseline answerers of a pipeline run (tiny untrained models if `run` is empty), and its tokenizer."
     from rxt.train.baseline import baseline_checkpoint, baseline_config
