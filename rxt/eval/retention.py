@@ -259,9 +259,9 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
     return systems, tok
 
 def evaluate_retention(run: str | Path = "", n_episodes: int = 200, steps: int = 16, seed: int = 0, split: str = "test",
-                       batch_size: int = 32, max_new_tokens: int = 48) -> RetentionResult:
-    "Retention of a run's three systems on `n_episodes` generated `split` episodes of `steps` follow-ups."
+                       batch_size: int = 32, max_new_tokens: int = 48, distances: Sequence[int] | None = None) -> RetentionResult:
+    "Retention of a run's three systems on `n_episodes` generated `split` episodes of `steps` follow-ups (last question at one of `distances`)."
     systems, tok = run_systems(run)
-    res = retention(systems, generate_episodes(n_episodes, steps, seed, split), tok, batch_size, max_new_tokens)
-    res.meta |= {"run": str(run), "steps": steps, "seed": seed}
+    res = retention(systems, generate_episodes(n_episodes, steps, seed, split, distances=distances), tok, batch_size, max_new_tokens)
+    res.meta |= {"run": str(run), "steps": steps, "seed": seed, "distances": list(distances or [])}
     return res
