@@ -241,7 +241,7 @@ def format_retention(res: RetentionResult) -> str:
 def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer]:
     "The RxT, RxT-with-reset and baseline answerers of a pipeline run (tiny untrained models if `run` is empty), and its tokenizer."
     from rxt.train.baseline import baseline_checkpoint, baseline_config
-    from rxt.train.joint_lm import stage_tokenizer
+    from rxt.train.stage import stage_tokenizer
     if not run:
         torch.manual_seed(0)
         cfg = RxTConfig.tiny()
