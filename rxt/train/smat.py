@@ -54,7 +54,7 @@ def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: in
     "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes at `step`, the same on every call."
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
         ds = ladder_rung(rungs, step, steps)
-        eps = generate_episodes(n, max(ds), ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", distances=ds)
+        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", distances=ds)
         return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
 
