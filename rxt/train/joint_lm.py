@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.config import RxTConfig
-from ..nn.model import ReactiveTransformer, checkpoint_config
+from ..nn.model import ReactiveTransformer
+from ..nn.pretrained import checkpoint_config
+from ..nn.layers import AuxOutputs
 from ..nn.attention import document_mask
 from ..data.datasets import EpisodeDataset, LMTextDataset, collate, mlm_mask, read_episodes, tinystories
 from ..data.tokenizer import RxTTokenizer, load_default_tokenizer
@@ -49,9 +51,10 @@ def joint_lm_loss(model: ReactiveTransformer, batch: dict, ar_weight: float = 1.
     mem = ed.detach()
     if memory_noise: mem = mem + memory_noise * torch.randn_like(mem)
     mem_mask = document_mask(seg, causal=False) if seg is not None else am        # cross-attention stays in the document
-    logits = model.decoder(ids, mem, am, mem_mask=mem_mask, segment_ids=seg)      # (B, T, V)
+    aux_out = AuxOutputs()
+    logits = model.decoder(ids, mem, am, mem_mask=mem_mask, segment_ids=seg, aux=aux_out)  # (B, T, V)
     l_ar, acc_ar, n = ar_loss(logits, labels)
-    aux = model.decoder.aux_loss()
+    aux = aux_out.moe_loss()
     loss = ar_weight * l_ar + mlm_weight * l_mlm + aux
     return loss, {"ar_loss": l_ar.detach(), "ar_acc": acc_ar, "mlm_loss": l_mlm.detach(), "mlm_acc": acc_mlm,
                   "aux_loss": aux.detach(), "tokens": n}
