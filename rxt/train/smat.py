@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
+from ..nn.layers import AuxOutputs
 from ..data.datasets import EpisodeDataset, collate_episodes
 from ..data.dialogues import generate_episodes
 from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer, train_config
@@ -20,17 +21,18 @@ def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> t
     "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it."
     if bptt < 1: raise ValueError(f"bptt={bptt} must be ≥ 1 (1 = detach the STM between updates)")
     stm = model.init_stm(turns[0]["input_ids"].shape[0])
-    total, correct, count, last_acc = 0.0, 0.0, 0, None
+    total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()  # one collector: the balance loss sums over turns
     for t, turn in enumerate(turns):
         if t > 0:
             if (t - 1) % bptt == 0: stm = stm.detach()
             prev = turns[t - 1]
             stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
-        logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"])  # (B, T, V)
+        logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux)  # (B, T, V)
         loss, acc, n = ar_loss(logits, turn["labels"])
         total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
-    loss = total / count + model.decoder.aux_loss()
-    return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "tokens": count}
+    balance = aux.moe_loss()                                                    # Σ over turns, mean over MoE layers
+    loss = total / count + balance
+    return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
 
 # %% ../../nbs/23_smat.ipynb #acd156b9
 def parse_ladder(spec: str) -> list[tuple[float, list[int]]]:

@@ -11,7 +11,8 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.config import RxTConfig
-from ..nn.model import ReactiveTransformer, checkpoint_config
+from ..nn.model import ReactiveTransformer
+from ..nn.pretrained import checkpoint_config
 from ..data.datasets import EpisodeDataset, read_episodes, tinystories
 from ..data.tokenizer import RxTTokenizer, load_default_tokenizer
 from .trainer import TrainConfig, Trainer
