@@ -4,7 +4,7 @@ from pathlib import Path
 import torch
 from rxt.nn.config import RxTConfig
 from rxt.nn.model import ReactiveTransformer
-from rxt.infer.generate import RxTSession
+from rxt.infer.session import RxTSession
 from rxt.data.tokenizer import EOS
 from rxt.app.chat import load_checkpoint
 

@@ -8,7 +8,8 @@ from safetensors.torch import load_file, save_file
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 from rxt.nn.config import RxTConfig
-from rxt.nn.model import ReactiveTransformer, size_report
+from rxt.nn.model import ReactiveTransformer
+from rxt.nn.sizes import size_report
 from rxt.infer.rxnn_config import FP32_EPS, RxNNOptionError, config_from_rxnn
 from rxt.infer.compat import (RxTAlpha, from_rxnn, to_rxnn, decoder_rules, encoder_rules, memory_rules, is_derived,
                               rxnn_stm, generate_decoder)

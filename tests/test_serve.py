@@ -7,7 +7,7 @@ pytest.importorskip("starlette"); pytest.importorskip("uvicorn")
 import httpx, uvicorn
 from rxt.nn.config import RxTConfig
 from rxt.nn.model import ReactiveTransformer
-from rxt.infer.generate import RxTSession
+from rxt.infer.session import RxTSession
 from rxt.data.tokenizer import EOS
 from rxt.train.joint_lm import stage_tokenizer
 from rxt.app.store import SQLiteStore, stm_from_bytes, stm_to_bytes

@@ -7,7 +7,7 @@ pytest.importorskip("starlette"); pytest.importorskip("uvicorn")
 import httpx
 from rxt.nn.config import RxTConfig
 from rxt.nn.model import ReactiveTransformer
-from rxt.infer.generate import RxTSession
+from rxt.infer.session import RxTSession
 from rxt.app.chat import load_checkpoint
 from rxt.app.store import stm_from_bytes, model_id, config_hash
 from rxt.app.serve import _free_port

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 import torch
 from ..nn.model import ReactiveTransformer
-from ..infer.generate import RxTSession
+from ..infer.session import RxTSession
 
 # %% auto #0
 __all__ = ['load_checkpoint', 'chat_loop', 'cli_chat']

@@ -60,7 +60,7 @@ def info(presets=PRESETS, file=None) -> dict:
         cfg = getattr(RxTConfig, name)()
         counts, cards = block_counts(cfg), []
         try:
-            from rxt.nn.model import size_report, card_comparison
+            from rxt.nn.sizes import size_report, card_comparison
             counts.update(size_report(cfg)); cards = card_comparison(name)
         except ImportError: pass
         report[name] = {"config": cfg.to_dict(), "params": counts, "cards": cards}

@@ -80,11 +80,11 @@ def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
         out["tokenizer_path"] = str(tdir)
     ddir = root / "data"; ddir.mkdir(exist_ok=True)
     steps, seed, n_valid = data.episode_steps, data.seed, data.n_valid
-    sets = {"train": (data.n_train, seed, "train"), "validation": (n_valid, seed, "validation"),
-            "heldout": (n_valid, seed + 1, "train")}   # new episodes in the training vocabulary (another seed)
-    for name, (n, s, split) in sets.items():
+    sets = {"train": (data.n_train, seed, "train", steps), "validation": (n_valid, seed, "validation", steps),
+            "test": (n_valid, seed, "test", max(8, steps))}   # values in no training text; 8 follow-ups: distances 1-8
+    for name, (n, s, split, k) in sets.items():
         p = ddir / f"episodes_{name}.jsonl"
-        if not p.exists(): write_jsonl(generate_episodes(n, steps, s, split=split), p)
+        if not p.exists(): write_jsonl(generate_episodes(n, k, s, split=split), p)
         out[f"episodes_{name}"] = str(p)
     out["episode_steps"] = steps
     return out
@@ -248,8 +248,8 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
             log(f"   {s.name} finished in {times[s.name]:.0f} s: {_stage_summary(rdir)}")
         else: log(f"== {s.name}: done already, skipped")
         if s.chain: prev = str(rdir)
-    report = retention_report(Path(prev), paths["tokenizer_path"], paths["episodes_validation"], eval_s.n_episodes, eval_s.seed,
-                              eval_s.n_transcript, heldout_path=paths["episodes_heldout"])
+    report = retention_report(Path(prev), paths["tokenizer_path"], paths["episodes_test"], eval_s.n_episodes, eval_s.seed,
+                              eval_s.n_transcript, heldout_path=paths["episodes_validation"])
     results = {"run": str(run_root), "profile": profile or "default", "stage_seconds": times, "wall_seconds": time.perf_counter() - t_start,
                "stages": {s.name: _stage_summary(run_root / s.name) for s in rows}, **{k: v for k, v in report.items() if k != "transcript"}}
     (run_root / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -264,6 +264,6 @@ def _recall_line(r: dict) -> str:
 def format_results(r: dict) -> str:
     "A short text summary of a pipeline run."
     rows = [f"run {r['run']} ({r['profile']}): {r['wall_seconds'] / 60:.1f} min"]
-    if "heldout" in r: rows.append("recall by distance, held-out episodes (training vocabulary): " + _recall_line(r["heldout"]))
-    rows.append("recall by distance, validation episodes (unseen names and objects): " + _recall_line(r))
+    if "heldout" in r: rows.append("recall by distance, validation episodes (validation values): " + _recall_line(r["heldout"]))
+    rows.append("recall by distance, test episodes (values that occur in no training text): " + _recall_line(r))
     return "\n".join(rows)

@@ -9,7 +9,7 @@ import torch
 from pathlib import Path
 from ..data.tokenizer import EOS
 from .store import SQLiteStore, STMStore, Conflict, stm_to_bytes, stm_from_bytes
-from ..infer.generate import RxTSession
+from ..infer.session import RxTSession
 from .engine import Engine, Turn
 
 # %% auto #0

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
-from ..nn.attention import document_mask
 from .tokenizer import (A, BOS, EOS, MASK, PAD, Q, SPECIAL_TOKENS, RxTTokenizer, asset_path,
                         load_default_tokenizer, split_documents, TINYSTORIES_TRAIN)
 

@@ -10,7 +10,9 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from ..nn.model import ReactiveTransformer, WEIGHTS, step_positions_and_mask
+from ..nn.model import ReactiveTransformer, step_positions_and_mask
+from ..nn.pretrained import WEIGHTS
+from ..nn.layers import AuxOutputs
 from ..nn.memory import ResidualGate
 from ..data.tokenizer import PAD, RxTTokenizer, load_default_tokenizer
 from ..data.datasets import encode_turn, read_episodes
@@ -64,10 +66,10 @@ def save_figure(fig, name: str, data: dict, figures_dir: str | Path = "figures",
     return png
 
 # %% ../../nbs/41_analysis_stm.ipynb #18330a3d
-def _gate_values(gate: ResidualGate, B: int, S: int) -> Tensor:
-    "The gate's last values as (B, S), whatever its granularity (NaN for a plain residual)."
-    g = gate.last_gate
-    if g is None: return torch.full((B, S), float("nan"))
+def _gate_values(aux: AuxOutputs, gate: ResidualGate, B: int, S: int) -> Tensor:
+    "The gate's values collected in `aux` as (B, S), whatever its granularity (NaN for a plain residual)."
+    if gate not in aux.gates: return torch.full((B, S), float("nan"))
+    g = aux.gates[gate][-1]
     g = g.float().cpu()
     g = g.view(1, 1, 1) if g.dim() == 1 else (g[None] if g.dim() == 2 else g)  # (1|B, 1|S, 1)
     return g.expand(B, S, 1)[..., 0]
@@ -90,9 +92,10 @@ def stm_trajectory(model: ReactiveTransformer, tok: RxTTokenizer, episodes: dict
     stms, gates = [stm.float().cpu()], []
     for t in range(len(turns[0])):
         rows = [encode_turn(tok.encode(ts[t]["query"]), tok.encode(ts[t]["answer"]), model.cfg.seq_len)["input_ids"].tolist() for ts in turns]
-        stm = model.update_memory(stm, *_pad_right(rows, dev))
+        aux = AuxOutputs()
+        stm = model.update_memory(stm, *_pad_right(rows, dev), aux=aux)
         stms.append(stm.float().cpu())
-        gates.append(torch.stack([_gate_values(step.gate, B, S) for step in model.memory_attention.net.main]))  # (L, B, S)
+        gates.append(torch.stack([_gate_values(aux, step.gate, B, S) for step in model.memory_attention.net.main]))  # (L, B, S)
     return {"stm": torch.stack(stms), "gates": torch.stack(gates)}
 
 # %% ../../nbs/41_analysis_stm.ipynb #3a1e1a40

@@ -15,7 +15,8 @@ from ..nn.config import RxTConfig, AttentionConfig, FFConfig
 from .rxnn_config import RxNNOptionError, FP32_EPS, config_from_rxnn, config_to_rxnn
 from ..nn.model import ReactiveTransformer, RxTDecoderModel
 from ..data.tokenizer import RxTTokenizer, PAD, BOS, EOS, Q, A
-from .generate import RxTSession, generate
+from .generate import generate
+from .session import RxTSession
 
 # %% auto #0
 __all__ = ['rope_perm', 'Rule', 'decoder_rules', 'encoder_rules', 'memory_rules', 'is_derived', 'from_rxnn', 'rxnn_state_dicts',

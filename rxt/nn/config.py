@@ -103,7 +103,8 @@ class MemoryAttentionConfig:
     gate: str = "linear"            # residual gate: one of GATE_TYPES ("none" = plain residual new + old)
     gate_act: str = "sigmoid"       # "sigmoid": G·new + (1−G)·old ; "tanh": (1−G)·old + (1+G)·new
     gate_per_slot: bool = True      # one gate value per slot (True) or one per layer (False)
-    gate_init: float = 0.0          # initial gate bias (sigmoid(0) = 0.5)
+    gate_init: float = 0.0          # initial gate logit, sigmoid(0) = 0.5 (RxNN: 3.0; why not, see 04_memory)
+    self_gate: bool = True          # gate the self variant's self step (RxNN: a plain add; why not, see 04_memory)
 
     def __post_init__(self):
         if self.variant not in MEMORY_VARIANTS: raise ValueError(f"memory.variant {self.variant!r} is unknown: use one of {MEMORY_VARIANTS}")
@@ -158,39 +159,67 @@ class RxTConfig:
         if self.encoder.cross_attn is not None: out["encoder.cross_attn"] = self.encoder.cross_attn
         return out
 
-# %% ../../nbs/00_config.ipynb #7bf0b615
+    @classmethod
+    def tiny(cls) -> RxTConfig:
+        "Tiny model for tests and CPU demos."
+        return cls(vocab_size=1024, d_model=64, n_layers=2, n_heads=4, seq_len=128, stm_size=128,
+                   decoder=_decoder(4, 2, 128), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
+
+    @classmethod
+    def nano(cls) -> RxTConfig:
+        "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots."
+        return cls(vocab_size=1024, d_model=128, n_layers=2, n_heads=4, seq_len=192, stm_size=64,
+                   decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
+
+    @classmethod
+    def micro(cls) -> RxTConfig:
+        "RxT-Alpha Micro (Supervised): ~12M parameters."
+        return cls(vocab_size=7500, d_model=128, n_layers=6, n_heads=8, seq_len=256, stm_size=256,
+                   decoder=_decoder(12, 2, 256), encoder=EncoderConfig(ff=FFConfig(d_ff=384)))
+
+    @classmethod
+    def micro_plus(cls) -> RxTConfig:
+        "RxT-Alpha Micro-Plus: 10 layers, 20 experts, top-4."
+        return cls(vocab_size=7500, d_model=128, n_layers=10, n_heads=8, seq_len=256, stm_size=256,
+                   decoder=_decoder(20, 4, 256), encoder=EncoderConfig(ff=FFConfig(d_ff=384)))
+
+    @classmethod
+    def mini(cls) -> RxTConfig:
+        "RxT-Alpha Mini: width 256, 8 layers, 1,024-token interactions."
+        return cls(vocab_size=10000, d_model=256, n_layers=8, n_heads=16, seq_len=1024, stm_size=1024,
+                   decoder=_decoder(16, 2, 512), encoder=EncoderConfig(ff=FFConfig(d_ff=768), cross_attn=AttentionConfig("sqa")))
+
+    def to_dict(self) -> dict: return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RxTConfig:
+        "Rebuild a config from `to_dict`'s output, refusing unknown keys (see `_from_dict`)."
+        return _from_dict(cls, d)
+
+    def save(self, path: str | Path) -> Path:
+        "Write `config.json` (to `path`, or into `path` if it is a folder)."
+        p = Path(path); p = p / "config.json" if p.is_dir() else p
+        p.write_text(json.dumps(self.to_dict(), indent=2) + "\n"); return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> RxTConfig:
+        "Read a config from `config.json` (or a folder holding one)."
+        p = Path(path); p = p / "config.json" if p.is_dir() else p
+        if not p.exists(): raise FileNotFoundError(f"no config at {p}: a checkpoint folder must hold config.json")
+        try: d = json.loads(p.read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON ({e})") from None
+        return cls.from_dict(d)
+
 def _decoder(e: int, k: int, d_ff: int) -> DecoderConfig:
+    "A decoder config with E experts, top-K, of hidden width d_ff."
     return DecoderConfig(ff=FFConfig(d_ff=d_ff, n_experts=e, top_k=k))
 
-def _tiny(cls):
-    "Tiny model for tests and CPU demos."
-    return cls(vocab_size=1024, d_model=64, n_layers=2, n_heads=4, seq_len=128, stm_size=128,
-               decoder=_decoder(4, 2, 128), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
-
-def _micro(cls):
-    "RxT-Alpha Micro (Supervised): ~12M parameters."
-    return cls(vocab_size=7500, d_model=128, n_layers=6, n_heads=8, seq_len=256, stm_size=256,
-               decoder=_decoder(12, 2, 256), encoder=EncoderConfig(ff=FFConfig(d_ff=384)))
-
-def _micro_plus(cls):
-    "RxT-Alpha Micro-Plus: 10 layers, 20 experts, top-4."
-    return cls(vocab_size=7500, d_model=128, n_layers=10, n_heads=8, seq_len=256, stm_size=256,
-               decoder=_decoder(20, 4, 256), encoder=EncoderConfig(ff=FFConfig(d_ff=384)))
-
-def _mini(cls):
-    "RxT-Alpha Mini: width 256, 8 layers, 1,024-token interactions."
-    return cls(vocab_size=10000, d_model=256, n_layers=8, n_heads=16, seq_len=1024, stm_size=1024,
-               decoder=_decoder(16, 2, 512),
-               encoder=EncoderConfig(ff=FFConfig(d_ff=768), cross_attn=AttentionConfig("sqa")))
-
-RxTConfig.tiny = classmethod(_tiny)
-RxTConfig.micro = classmethod(_micro)
-RxTConfig.micro_plus = classmethod(_micro_plus)
-RxTConfig.mini = classmethod(_mini)
-PRESETS = ("tiny", "micro", "micro_plus", "mini")
+# %% ../../nbs/00_config.ipynb #7bf0b615
+PRESETS = ("tiny", "nano", "micro", "micro_plus", "mini")
 
 # %% ../../nbs/00_config.ipynb #78f71e86
 def _from_dict(cls, d: dict, where: str = "config"):
+    "Build dataclass `cls` from the dict `d`, recursing into nested configs; `where` names the path in errors."
     if not isinstance(d, dict): raise ValueError(f"{where} must be a JSON object, got {type(d).__name__}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(d) - set(known))
@@ -207,20 +236,3 @@ _NESTED = {(RxTConfig, "decoder"): DecoderConfig, (RxTConfig, "encoder"): Encode
            (DecoderConfig, "ff"): FFConfig, (EncoderConfig, "self_attn"): AttentionConfig,
            (EncoderConfig, "ff"): FFConfig, (EncoderConfig, "cross_attn"): AttentionConfig,
            (MemoryAttentionConfig, "attn"): AttentionConfig, (MemoryAttentionConfig, "inter_attn"): AttentionConfig}
-
-def _to_dict(self) -> dict: return asdict(self)
-def _cfg_from_dict(cls, d: dict): return _from_dict(cls, d)
-def _save(self, path: str | Path) -> Path:
-    "Write `config.json` (to `path`, or into `path` if it is a folder)."
-    p = Path(path); p = p / "config.json" if p.is_dir() else p
-    p.write_text(json.dumps(self.to_dict(), indent=2) + "\n"); return p
-def _load(cls, path: str | Path):
-    "Read a config from `config.json` (or a folder holding one)."
-    p = Path(path); p = p / "config.json" if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"no config at {p}: a checkpoint folder must hold config.json")
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON ({e})") from None
-    return cls.from_dict(d)
-
-RxTConfig.to_dict, RxTConfig.from_dict = _to_dict, classmethod(_cfg_from_dict)
-RxTConfig.save, RxTConfig.load = _save, classmethod(_load)

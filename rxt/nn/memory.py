@@ -8,14 +8,14 @@ import torch
 from torch import nn, Tensor
 from .config import RxTConfig, AttentionConfig, GATE_TYPES, MEMORY_VARIANTS, STM_INITS
 from .attention import build_attention, key_padding_mask
-from .layers import RMSNorm
+from .layers import RMSNorm, AuxOutputs
 
 # %% auto #0
 __all__ = ['GATE_ACTS', 'MEMORY_ATTENTION', 'init_stm', 'check_stm', 'ResidualGate', 'MemoryStep', 'memory_inputs',
            'SimpleMemoryAttention', 'SelfMemoryAttention', 'InterlayerMemoryAttention',
            'GatedSelfInterlayerMemoryAttention', 'build_memory_attention']
 
-# %% ../../nbs/04_memory.ipynb #b728dfb5
+# %% ../../nbs/04_memory.ipynb #58faad18
 def init_stm(cfg: RxTConfig, batch_size: int, device=None, dtype=None, generator: torch.Generator | None = None,
              mode: str | None = None, learned: Tensor | None = None) -> Tensor:
     "A fresh STM (L, B, S, C) as `mode` (default `cfg.stm_init`) says; `learned` (L, S, C) is the trained initial state."
@@ -37,7 +37,7 @@ def init_stm(cfg: RxTConfig, batch_size: int, device=None, dtype=None, generator
     else: x = (torch.zeros if mode == "zeros" else torch.ones)(shape, **kw)
     return x.to(dtype or torch.get_default_dtype())
 
-# %% ../../nbs/04_memory.ipynb #9061634d
+# %% ../../nbs/04_memory.ipynb #56b5a45d
 def check_stm(stm: Tensor, cfg: RxTConfig, batch_size: int | None = None, dtype: torch.dtype | None = None) -> Tensor:
     "Raise ValueError unless `stm` is (L, B, S, C) for `cfg` (B = `batch_size` or 1) with `dtype`; return it."
     L, S, C = cfg.n_layers, cfg.stm_size, cfg.d_model
@@ -50,7 +50,7 @@ def check_stm(stm: Tensor, cfg: RxTConfig, batch_size: int | None = None, dtype:
         raise ValueError(f"STM dtype mismatch: expected {dtype} (the module's dtype), found {stm.dtype}; cast it with stm.to({dtype})")
     return stm
 
-# %% ../../nbs/04_memory.ipynb #92d24120
+# %% ../../nbs/04_memory.ipynb #3bf767d5
 GATE_ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 class ResidualGate(nn.Module):
@@ -59,7 +59,7 @@ class ResidualGate(nn.Module):
         super().__init__()
         if kind not in GATE_TYPES: raise ValueError(f"gate kind {kind!r} is unknown: use one of {GATE_TYPES}")
         if act not in GATE_ACTS: raise ValueError(f"gate act {act!r} is unknown: use one of {tuple(GATE_ACTS)}")
-        self.kind, self.act, self.per_slot, self.last_gate = kind, act, per_slot, None
+        self.kind, self.act, self.per_slot = kind, act, per_slot
         if kind in ("static", "elementwise"):
             self.weight = nn.Parameter(torch.full((n_slots, 1) if per_slot else (1,), float(init)))
         elif kind == "linear":
@@ -74,31 +74,31 @@ class ResidualGate(nn.Module):
             return self.weight * (s[..., None] if self.per_slot else s.mean(-1)[:, None, None])  # (B, S, 1) or (B, 1, 1)
         return self.proj(s)[..., None]                       # (B, S, 1) or (B, 1, 1)
 
-    def forward(self, old: Tensor, new: Tensor) -> Tensor:  # (B, S, C) each
+    def forward(self, old: Tensor, new: Tensor, aux: AuxOutputs | None = None) -> Tensor:  # (B, S, C) each
         if self.kind == "none": return new + old
         g = GATE_ACTS[self.act](self.logits(old, new))
-        self.last_gate = g.detach()
+        if aux is not None: aux.add("gates", self, g.detach())
         if self.act == "sigmoid": return g * new + (1 - g) * old
         return (1 + g) * new + (1 - g) * old                # (B, S, C)
 
-# %% ../../nbs/04_memory.ipynb #b4820277
+# %% ../../nbs/04_memory.ipynb #879938e1
 class MemoryStep(nn.Module):
     "One gated attention step on an STM layer: Gate(old=x, new=Attn(q=Norm(x), k=v=KVNorm(src)))."
-    def __init__(self, cfg: RxTConfig, attn: AttentionConfig, rope: str, kv_norm: bool):
+    def __init__(self, cfg: RxTConfig, attn: AttentionConfig, rope: str, kv_norm: bool, gate: str | None = None):
         super().__init__()
         C, m = cfg.d_model, cfg.memory
         self.norm = RMSNorm(C, cfg.norm_eps)
         self.kv_norm = RMSNorm(C, cfg.norm_eps) if kv_norm else nn.Identity()
         self.attn = build_attention(attn, C, cfg.n_heads, rope=rope, max_len=cfg.seq_len, rope_base=cfg.rope_base, dropout=cfg.dropout)
-        self.gate = ResidualGate(cfg.stm_size, C, m.gate, m.gate_act, m.gate_per_slot, m.gate_init)
+        self.gate = ResidualGate(cfg.stm_size, C, gate or m.gate, m.gate_act, m.gate_per_slot, m.gate_init)
 
-    def forward(self, x: Tensor, src: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, src: Tensor | None = None, mask: Tensor | None = None, aux: AuxOutputs | None = None) -> Tensor:
         "x (B, S, C), src (B, T, C) or None (self-attention), mask (B, 1, 1, T) → (B, S, C)."
         q = self.norm(x)                                # (B, S, C)
         kv = q if src is None else self.kv_norm(src)    # (B, T, C) or (B, S, C)
-        return self.gate(old=x, new=self.attn(q, kv, mask=mask))
+        return self.gate(old=x, new=self.attn(q, kv, mask=mask), aux=aux)
 
-# %% ../../nbs/04_memory.ipynb #879938e1
+# %% ../../nbs/04_memory.ipynb #c2da4350
 def memory_inputs(stm: Tensor, ed: Tensor, ed_mask: Tensor | None, cfg: RxTConfig, dtype: torch.dtype):
     "Check and broadcast: (STM (L, B, S, C), key mask (B, 1, 1, T) or None, empty rows (B,) or None)."
     L, C = cfg.n_layers, cfg.d_model
@@ -115,7 +115,7 @@ def memory_inputs(stm: Tensor, ed: Tensor, ed_mask: Tensor | None, cfg: RxTConfi
     empty = ~keep.any(-1)                                # (B,) rows with no real token
     return stm, key_padding_mask(keep | empty[:, None]), empty
 
-# %% ../../nbs/04_memory.ipynb #c7e8f7df
+# %% ../../nbs/04_memory.ipynb #9e312088
 class SimpleMemoryAttention(nn.Module):
     "Memory attention, simple variant: STM'_l = Main_l(STM_l, ED[l])."
     def __init__(self, cfg: RxTConfig):
@@ -125,29 +125,31 @@ class SimpleMemoryAttention(nn.Module):
         if cfg.stm_init == "learned":  # the state every conversation starts from (see "Initial state")
             self.initial_stm = nn.Parameter(torch.randn(cfg.n_layers, cfg.stm_size, cfg.d_model) * cfg.stm_init_std)
 
-    def prepare(self, stm: Tensor) -> Tensor:
+    def prepare(self, stm: Tensor, aux: AuxOutputs | None = None) -> Tensor:
         "The state X (L, B, S, C) entering the main step: here the STM itself."
         return stm
 
-    def forward(self, stm: Tensor, ed: Tensor, ed_mask: Tensor | None = None) -> Tensor:
+    def forward(self, stm: Tensor, ed: Tensor, ed_mask: Tensor | None = None, aux: AuxOutputs | None = None) -> Tensor:
         "stm (L, B|1, S, C), ed (L, B, T, C), ed_mask (B, T) 1/0 or None → new STM (L, B, S, C)."
         stm, mask, empty = memory_inputs(stm, ed, ed_mask, self.cfg, next(self.parameters()).dtype)
-        x = self.prepare(stm)                                                            # (L, B, S, C)
-        new = torch.stack([step(x[l], ed[l], mask) for l, step in enumerate(self.main)])  # (L, B, S, C)
+        x = self.prepare(stm, aux)                                                            # (L, B, S, C)
+        new = torch.stack([step(x[l], ed[l], mask, aux) for l, step in enumerate(self.main)])  # (L, B, S, C)
         return new if empty is None else torch.where(empty[None, :, None, None], stm, new)
 
-# %% ../../nbs/04_memory.ipynb #57aa7f10
+# %% ../../nbs/04_memory.ipynb #dc059d93
 class SelfMemoryAttention(SimpleMemoryAttention):
     "Memory attention, self variant: each STM layer first attends to itself."
     def __init__(self, cfg: RxTConfig):
         super().__init__(cfg)
-        self.self_steps = nn.ModuleList(MemoryStep(cfg, cfg.memory.inter_attn, rope="none", kv_norm=False) for _ in range(cfg.n_layers))
+        gate = None if cfg.memory.self_gate else "none"  # RxNN: a plain add
+        self.self_steps = nn.ModuleList(MemoryStep(cfg, cfg.memory.inter_attn, rope="none", kv_norm=False, gate=gate)
+                                        for _ in range(cfg.n_layers))
 
-    def prepare(self, stm: Tensor) -> Tensor:
+    def prepare(self, stm: Tensor, aux: AuxOutputs | None = None) -> Tensor:
         "X_l = SelfGate_l(STM_l, SelfAttn_l(SelfNorm_l(STM_l)))."
-        return torch.stack([step(stm[l]) for l, step in enumerate(self.self_steps)])  # (L, B, S, C)
+        return torch.stack([step(stm[l], aux=aux) for l, step in enumerate(self.self_steps)])  # (L, B, S, C)
 
-# %% ../../nbs/04_memory.ipynb #9e312088
+# %% ../../nbs/04_memory.ipynb #e8afbd6f
 class InterlayerMemoryAttention(SimpleMemoryAttention):
     "Memory attention, interlayer variant (RxT-Alpha): each STM layer first attends to the normalised mean of all layers."
     def __init__(self, cfg: RxTConfig):
@@ -155,12 +157,12 @@ class InterlayerMemoryAttention(SimpleMemoryAttention):
         self.mean_norm = RMSNorm(cfg.d_model, cfg.norm_eps)  # MeanStmNorm, shared by all layers
         self.inter = nn.ModuleList(MemoryStep(cfg, cfg.memory.inter_attn, rope="none", kv_norm=False) for _ in range(cfg.n_layers))
 
-    def prepare(self, stm: Tensor) -> Tensor:
+    def prepare(self, stm: Tensor, aux: AuxOutputs | None = None) -> Tensor:
         "X_l = MeanGate_l(STM_l, InterAttn_l(q=MeanNorm_l(STM_l), k=v=M̂))."
-        m = self.mean_norm(stm.mean(0))                                           # (B, S, C) M̂
-        return torch.stack([step(stm[l], m) for l, step in enumerate(self.inter)])  # (L, B, S, C)
+        m = self.mean_norm(stm.mean(0))                                                # (B, S, C) M̂
+        return torch.stack([step(stm[l], m, aux=aux) for l, step in enumerate(self.inter)])  # (L, B, S, C)
 
-# %% ../../nbs/04_memory.ipynb #dc059d93
+# %% ../../nbs/04_memory.ipynb #1425d581
 class GatedSelfInterlayerMemoryAttention(InterlayerMemoryAttention):
     "Memory attention, gated self/interlayer variant (RxT-Beta): keys mix each layer with the mean through a gate."
     def __init__(self, cfg: RxTConfig):
@@ -169,16 +171,16 @@ class GatedSelfInterlayerMemoryAttention(InterlayerMemoryAttention):
         self.kv_gates = nn.ModuleList(ResidualGate(cfg.stm_size, cfg.d_model, m.gate, m.gate_act, m.gate_per_slot, m.gate_init)
                                       for _ in range(cfg.n_layers))
 
-    def prepare(self, stm: Tensor) -> Tensor:
+    def prepare(self, stm: Tensor, aux: AuxOutputs | None = None) -> Tensor:
         "X_l = MeanGate_l(STM_l, InterAttn_l(q=N_l, k=v=InterlayerGate_l(N_l, M̂)))."
         m, xs = self.mean_norm(stm.mean(0)), []                   # (B, S, C) M̂
         for l, (step, kv_gate) in enumerate(zip(self.inter, self.kv_gates)):
             n = step.norm(stm[l])                                  # (B, S, C) N_l
-            kv = kv_gate(old=n, new=m)                             # (B, S, C) KV_l
-            xs.append(step.gate(old=stm[l], new=step.attn(n, kv)))
+            kv = kv_gate(old=n, new=m, aux=aux)                    # (B, S, C) KV_l
+            xs.append(step.gate(old=stm[l], new=step.attn(n, kv), aux=aux))
         return torch.stack(xs)                                     # (L, B, S, C)
 
-# %% ../../nbs/04_memory.ipynb #1425d581
+# %% ../../nbs/04_memory.ipynb #464868f7
 MEMORY_ATTENTION: dict[str, type[SimpleMemoryAttention]] = {
     "simple": SimpleMemoryAttention,
     "self": SelfMemoryAttention,

@@ -4,23 +4,20 @@
 
 # %% ../../nbs/05_model.ipynb #f75d2f0a
 from __future__ import annotations
-import json, math, os
-from dataclasses import replace
-from pathlib import Path
+import math
 import torch
-import torch.nn.functional as F
 from torch import nn, Tensor
 from .config import RxTConfig
-from .layers import RMSNorm
+from .layers import RMSNorm, AuxOutputs
 from .attention import build_attention, key_padding_mask, self_attention_mask, document_mask, segment_positions
-from .moe import build_ff, active_params, moe_aux_loss
+from .moe import build_ff, MoEFeedForward
 from .memory import build_memory_attention, init_stm, check_stm
+from .pretrained import PretrainedMixin
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'CONFIG', 'CARD_SIZES', 'KVCache', 'DecoderLayer', 'step_positions_and_mask', 'packed_positions_and_mask',
-           'RxTDecoder', 'check_ids', 'EncoderLayer', 'RxTEncoder', 'MLMHead', 'init_weights', 'load_state_strict',
-           'checkpoint_config', 'PretrainedMixin', 'RxTDecoderModel', 'RxTEncoderModel', 'RxTMemoryAttention',
-           'ReactiveTransformer', 'DecoderOnlyLM', 'size_report', 'card_comparison']
+__all__ = ['KVCache', 'DecoderLayer', 'step_positions_and_mask', 'packed_positions_and_mask', 'RxTDecoder', 'check_ids',
+           'EncoderLayer', 'RxTEncoder', 'MLMHead', 'init_weights', 'RxTDecoderModel', 'RxTEncoderModel',
+           'RxTMemoryAttention', 'ReactiveTransformer', 'DecoderOnlyLM']
 
 # %% ../../nbs/05_model.ipynb #120ebf63
 class KVCache:
@@ -71,7 +68,7 @@ class DecoderLayer(nn.Module):
         return self.cross_attn.project_kv(self.stm_norm(stm_l))
 
     def forward(self, x: Tensor, mem_kv: tuple[Tensor, Tensor] | None, pos: Tensor, self_mask: Tensor | None = None,
-                mem_mask: Tensor | None = None, cache: KVCache | None = None, layer: int = 0) -> Tensor:
+                mem_mask: Tensor | None = None, cache: KVCache | None = None, layer: int = 0, aux: AuxOutputs | None = None) -> Tensor:
         h = self.norm1(x)                                                     # (B, T, C)
         q, (k, v) = self.self_attn.project_q(h, pos), self.self_attn.project_kv(h, pos)
         if cache is not None: k, v = cache.update(layer, k, v)                # (B, Hkv, Tk, D)
@@ -79,7 +76,8 @@ class DecoderLayer(nn.Module):
         if self.cross_attn is not None:
             qm = self.cross_attn.project_q(self.norm2(x), pos)                # (B, Hq, T, D)
             x = x + self.drop(self.cross_attn.attend_heads(qm, *mem_kv, mem_mask))
-        return x + self.drop(self.ff(self.norm3(x)))
+        h = self.norm3(x)                                                     # (B, T, C)
+        return x + self.drop(self.ff(h, aux) if isinstance(self.ff, MoEFeedForward) else self.ff(h))
 
 # %% ../../nbs/05_model.ipynb #60a88460
 def step_positions_and_mask(attention_mask: Tensor, cache: KVCache | None) -> tuple[Tensor, Tensor | None]:
@@ -121,7 +119,7 @@ class RxTDecoder(nn.Module):
 
     def forward(self, ids: Tensor, stm: Tensor | None = None, attention_mask: Tensor | None = None,
                 memory_kv: list | None = None, mem_mask: Tensor | None = None, cache: KVCache | None = None,
-                segment_ids: Tensor | None = None) -> Tensor:
+                segment_ids: Tensor | None = None, aux: AuxOutputs | None = None) -> Tensor:
         "Logits (B, T, V) for `ids` (B, T) reading `stm` (L, B|1, S, C) or its precomputed `memory_kv`."
         B, T = ids.shape
         check_ids(ids, self.cfg.vocab_size)
@@ -135,13 +133,9 @@ class RxTDecoder(nn.Module):
         x = self.embedding(ids)                                                # (B, T, C)
         mmask = mem_mask if mem_mask is None or mem_mask.dim() == 4 else key_padding_mask(mem_mask)  # (B, 1, T|1, S)
         for i, layer in enumerate(self.layers):
-            x = layer(x, memory_kv[i], pos, self_mask, mmask, cache, i)
+            x = layer(x, memory_kv[i], pos, self_mask, mmask, cache, i, aux)
         if cache is not None: cache.advance(am)
         return self.head(self.norm(x))                                         # (B, T, V)
-
-    def aux_loss(self) -> Tensor:
-        "Mean over MoE layers of their weighted load-balancing losses from the last forward pass."
-        return moe_aux_loss(self)
 
 # %% ../../nbs/05_model.ipynb #93f6e18b
 def check_ids(ids: Tensor, vocab_size: int) -> None:
@@ -213,75 +207,6 @@ def init_weights(module: nn.Module, n_layers: int, std: float = 0.02) -> None:
         elif isinstance(m, nn.Embedding): nn.init.normal_(m.weight, 0.0, std)
 
 # %% ../../nbs/05_model.ipynb #e0567b89
-from huggingface_hub import ModelHubMixin, hf_hub_download
-
-WEIGHTS, CONFIG = "model.safetensors", "config.json"
-
-def _atomic_write_text(path: Path, text: str):
-    tmp = path.with_name(path.name + ".tmp"); tmp.write_text(text); os.replace(tmp, path)
-
-def load_state_strict(module: nn.Module, file: str | Path) -> None:
-    "Load safetensors `file` into `module`, refusing missing, unexpected or mis-shaped weights."
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-    try: state = load_file(str(file))
-    except (SafetensorError, OSError) as e: raise ValueError(f"cannot read weights {file}: {e} (corrupted or not a safetensors file)") from None
-    expected = module.state_dict()
-    aliases = {k for k in expected if k not in state and _shared_twin(module, k, state)}
-    missing = sorted(set(expected) - set(state) - aliases)
-    unexpected = sorted(set(state) - set(expected))
-    bad = sorted(f"{k}: file {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
-                 for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
-    if missing or unexpected or bad:
-        raise ValueError(f"{file} does not match the model built from its config: missing {missing[:8]}"
-                         f"{'…' if len(missing) > 8 else ''}, unexpected {unexpected[:8]}, shape mismatch {bad[:8]}")
-    module.load_state_dict({k: v for k, v in state.items()}, strict=False)
-
-def _shared_twin(module: nn.Module, key: str, state: dict) -> bool:
-    "Is `key` a tied alias (the shared embedding) of a tensor present in `state`?"
-    sd = module.state_dict()
-    return any(k in state and sd[k].data_ptr() == sd[key].data_ptr() for k in sd if k != key)
-
-# %% ../../nbs/05_model.ipynb #2c64a2dc
-def checkpoint_config(path: str | Path) -> RxTConfig:
-    "The `RxTConfig` a checkpoint folder (or a run folder holding `checkpoint/`) was saved with."
-    p = Path(path)
-    if (p / "checkpoint" / CONFIG).exists(): p = p / "checkpoint"
-    f = p / CONFIG
-    if not f.exists(): raise FileNotFoundError(f"no {CONFIG} in {path}: a checkpoint folder holds {CONFIG} and {WEIGHTS}")
-    try: raw = json.loads(f.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{f} is not valid JSON ({e})") from None
-    raw.pop("component", None)
-    return RxTConfig.from_dict(raw)
-
-class PretrainedMixin(ModelHubMixin):
-    "save_pretrained / from_pretrained / push_to_hub for modules built from an `RxTConfig`."
-    def _save_pretrained(self, save_directory: Path) -> None:
-        from safetensors.torch import save_model
-        d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
-        tmp = d / (WEIGHTS + ".tmp")
-        save_model(self, str(tmp)); os.replace(tmp, d / WEIGHTS)
-        _atomic_write_text(d / CONFIG, json.dumps({"component": type(self).__name__, **self.cfg.to_dict()}, indent=2) + "\n")
-
-    @classmethod
-    def _from_pretrained(cls, *, model_id: str, revision=None, cache_dir=None, force_download=False,
-                         local_files_only=False, token=None, **kw):
-        def fetch(name):
-            if Path(model_id).is_dir():
-                p = Path(model_id) / name
-                if not p.exists(): raise FileNotFoundError(f"{p} is missing: a checkpoint folder holds {CONFIG} and {WEIGHTS}")
-                return p
-            return Path(hf_hub_download(model_id, name, revision=revision, cache_dir=cache_dir, force_download=force_download,
-                                        local_files_only=local_files_only, token=token))
-        try: raw = json.loads(fetch(CONFIG).read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{model_id}/{CONFIG} is not valid JSON ({e})") from None
-        comp = raw.pop("component", cls.__name__)
-        if comp != cls.__name__: raise ValueError(f"{model_id} holds a {comp}, not a {cls.__name__}: load it with {comp}.from_pretrained")
-        model = cls(RxTConfig.from_dict(raw))
-        load_state_strict(model, fetch(WEIGHTS))
-        return model
-
-# %% ../../nbs/05_model.ipynb #09e453fa
 class RxTDecoderModel(RxTDecoder, PretrainedMixin):
     "The decoder as a standalone, saveable component."
 class RxTEncoderModel(RxTEncoder, PretrainedMixin):
@@ -292,11 +217,11 @@ class RxTMemoryAttention(nn.Module, PretrainedMixin):
     def __init__(self, cfg: RxTConfig):
         super().__init__()
         self.cfg, self.net = cfg, build_memory_attention(cfg)
-    def forward(self, stm: Tensor, ed: Tensor, ed_mask: Tensor | None = None) -> Tensor:
+    def forward(self, stm: Tensor, ed: Tensor, ed_mask: Tensor | None = None, aux: AuxOutputs | None = None) -> Tensor:
         "New STM (L, B, S, C) from the old one and the encoded data ED (L, B, T, C)."
-        return self.net(stm, ed, ed_mask)
+        return self.net(stm, ed, ed_mask, aux)
 
-# %% ../../nbs/05_model.ipynb #115b369e
+# %% ../../nbs/05_model.ipynb #2c64a2dc
 class ReactiveTransformer(nn.Module, PretrainedMixin):
     "Decoder, encoder and memory attention around a shared embedding and an explicit STM."
     def __init__(self, cfg: RxTConfig):
@@ -315,22 +240,23 @@ class ReactiveTransformer(nn.Module, PretrainedMixin):
                        learned=getattr(self.memory_attention.net, "initial_stm", None))
         return stm if self.training else stm.detach()
 
-    def decode(self, ids: Tensor, stm: Tensor, attention_mask: Tensor | None = None, **kw) -> Tensor:
-        "Decoder logits (B, T, V) for `ids` (B, T), reading `stm` (L, B, S, C)."
+    def decode(self, ids: Tensor, stm: Tensor, attention_mask: Tensor | None = None, aux: AuxOutputs | None = None, **kw) -> Tensor:
+        "Decoder logits (B, T, V) for `ids` (B, T), reading `stm` (L, B, S, C); MoE losses go to `aux`."
         check_stm(stm, self.cfg, ids.shape[0], self.embedding.weight.dtype)
-        return self.decoder(ids, stm, attention_mask, **kw)
+        return self.decoder(ids, stm, attention_mask, aux=aux, **kw)
 
     def encode(self, ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
         "Encoded data ED (L, B, T, C) of an interaction."
         return self.encoder(ids, attention_mask)[1]
 
-    def update_memory(self, stm: Tensor, interaction_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
-        "New STM after writing the interaction `[BOS][Q]…[A]…[EOS]` (B, T) into `stm`."
+    def update_memory(self, stm: Tensor, interaction_ids: Tensor, attention_mask: Tensor | None = None,
+                      aux: AuxOutputs | None = None) -> Tensor:
+        "New STM after writing the interaction `[BOS][Q]…[A]…[EOS]` (B, T) into `stm`; gate values go to `aux`."
         check_stm(stm, self.cfg, interaction_ids.shape[0], self.embedding.weight.dtype)
         ed = self.encoder(interaction_ids, attention_mask, stm=stm if self.cfg.encoder.cross_attn else None)[1]
-        return self.memory_attention(stm, ed, attention_mask)
+        return self.memory_attention(stm, ed, attention_mask, aux)
 
-# %% ../../nbs/05_model.ipynb #3e341cc2
+# %% ../../nbs/05_model.ipynb #c8e78be2
 class DecoderOnlyLM(nn.Module, PretrainedMixin):
     "A stateless decoder-only LM made of RxT's decoder blocks without memory cross-attention."
     def __init__(self, cfg: RxTConfig):
@@ -341,35 +267,7 @@ class DecoderOnlyLM(nn.Module, PretrainedMixin):
     @property
     def embedding(self) -> nn.Embedding: return self.decoder.embedding
 
-    def forward(self, ids: Tensor, attention_mask: Tensor | None = None, cache: KVCache | None = None) -> Tensor:
-        "Logits (B, T, V) of the whole context `ids` (B, T)."
-        return self.decoder(ids, attention_mask=attention_mask, cache=cache)
-
-# %% ../../nbs/05_model.ipynb #7e55b7ae
-CARD_SIZES = {  # figures stated in the RxT-Alpha model cards (ReactiveAI on the Hugging Face Hub)
-    "micro": {"decoder": 9.0e6, "decoder_active": 3.5e6, "encoder": 1.9e6, "memory_attention": 1.2e6, "total": 12e6},
-    "micro_plus": {"decoder": 22.4e6, "decoder_active": 6.5e6},
-    "mini": {"encoder": 11e6},
-}
-
-def _n(m: nn.Module) -> int: return sum(p.numel() for p in m.parameters())
-
-def size_report(cfg: RxTConfig) -> dict[str, int]:
-    "Parameter counts of each component of `cfg` (built on the meta device: no memory used)."
-    with torch.device("meta"): m = ReactiveTransformer(cfg)
-    stm = cfg.n_layers * cfg.stm_size * cfg.d_model
-    learned = getattr(m.memory_attention.net, "initial_stm", None)
-    init = 0 if learned is None else learned.numel()
-    r = {"decoder": _n(m.decoder), "encoder": _n(m.encoder), "memory_attention": _n(m.memory_attention) - init,
-         "initial_stm": init, "mlm_head": _n(m.mlm_head), "stm_buffer": stm}
-    r["decoder_active"] = int(active_params(m.decoder))
-    r["total"] = _n(m) - r["mlm_head"]
-    r["checkpoint:decoder"] = r["decoder"] + stm
-    r["checkpoint:encoder"] = r["encoder"] + (stm if cfg.encoder.cross_attn else 0)
-    return r
-
-def card_comparison(preset: str) -> list[tuple[str, int, float, float]]:
-    "(figure, ours, card, ours/card) for each figure a card states; checkpoint counts for the components."
-    r = size_report(getattr(RxTConfig, preset)())
-    ours = lambda k: r.get(f"checkpoint:{k}", r[k]) if k in ("decoder", "encoder") else r[k]
-    return [(k, ours(k), v, ours(k) / v) for k, v in CARD_SIZES.get(preset, {}).items()]
+    def forward(self, ids: Tensor, attention_mask: Tensor | None = None, cache: KVCache | None = None,
+                aux: AuxOutputs | None = None) -> Tensor:
+        "Logits (B, T, V) of the whole context `ids` (B, T); MoE losses go to `aux`."
+        return self.decoder(ids, attention_mask=attention_mask, cache=cache, aux=aux)

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .config import FFConfig
-from .layers import SwiGLU
+from .layers import SwiGLU, AuxOutputs
 
 # %% auto #0
 __all__ = ['AUX_LOSSES', 'Routing', 'balance_loss', 'balance_loss_rxnn', 'z_loss', 'Router', 'expert_swiglu', 'experts_loop',
-           'experts_sorted', 'experts_gathered', 'MoEFeedForward', 'moe_naive', 'build_ff', 'moe_aux_loss',
-           'total_params', 'active_params', 'bench_moe']
+           'experts_sorted', 'experts_gathered', 'MoEFeedForward', 'moe_naive', 'build_ff', 'total_params',
+           'active_params', 'bench_moe']
 
 # %% ../../nbs/03_moe.ipynb #7cc90622
 class Routing(NamedTuple):
@@ -151,7 +151,6 @@ class MoEFeedForward(nn.Module):
         self.b1 = nn.Parameter(torch.empty(E, 2 * d)) if cfg.bias else None
         self.b2 = nn.Parameter(torch.empty(E, C)) if cfg.bias else None
         self.shared = SwiGLU(C, cfg.n_shared * d, cfg.bias) if cfg.n_shared else None
-        self.aux_loss, self.load = torch.zeros(()), torch.zeros(E)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -161,16 +160,16 @@ class MoEFeedForward(nn.Module):
             nn.init.uniform_(w, -bound, bound)
             if b is not None: nn.init.uniform_(b, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, T, C)
+    def forward(self, x: Tensor, aux: AuxOutputs | None = None) -> Tensor:  # (B, T, C)
         B, T, C = x.shape
         xf = x.reshape(B * T, C)                                  # (N, C)
-        r = self.router(xf, losses=self.training)
+        r = self.router(xf, losses=aux is not None)
         dispatch = experts_gathered if B * T * self.cfg.top_k <= self.cfg.n_experts else experts_sorted
         y = dispatch(xf, r.weights, r.experts, self.w1, self.b1, self.w2, self.b2)  # (N, C)
         if self.shared is not None: y = y + self.shared(xf)
-        if self.training:
-            self.aux_loss = self.cfg.aux_loss_scale * r.balance + self.cfg.z_loss_scale * r.z
-            self.load = r.load
+        if aux is not None:
+            aux.add("moe", self, self.cfg.aux_loss_scale * r.balance + self.cfg.z_loss_scale * r.z)
+            aux.add("load", self, r.load)
         return y.view(B, T, C)
 
     def active_params(self) -> int:
@@ -191,11 +190,6 @@ def moe_naive(x: Tensor, module: MoEFeedForward) -> Tensor:  # (B, T, C)
 def build_ff(d_model: int, cfg: FFConfig) -> nn.Module:
     "The feed-forward `cfg` describes: a dense SwiGLU, or MoEFeedForward when cfg.n_experts > 0."
     return MoEFeedForward(d_model, cfg) if cfg.is_moe else SwiGLU(d_model, cfg.d_ff, cfg.bias)
-
-def moe_aux_loss(model: nn.Module) -> Tensor:
-    "Mean over `model`'s MoE blocks of their weighted aux losses from the last forward (0 if none)."
-    losses = [m.aux_loss for m in model.modules() if isinstance(m, MoEFeedForward)]
-    return torch.stack(losses).mean() if losses else torch.zeros(())
 
 # %% ../../nbs/03_moe.ipynb #e9127ec8
 def total_params(model: nn.Module) -> int:

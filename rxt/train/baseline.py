@@ -11,10 +11,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 from ..nn.config import RxTConfig
-from ..nn.model import DecoderOnlyLM, ReactiveTransformer, checkpoint_config
+from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import LMTextDataset, collate, encode_turn
 from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes, stage_run_dir, stage_tokenizer,
                              train_config, validation_episodes)
+from ..nn.pretrained import checkpoint_config
+from ..nn.layers import AuxOutputs
 from .trainer import Trainer
 
 # %% auto #0
@@ -55,15 +57,17 @@ class ConversationDataset(Dataset):
 
 def conversation_loss(model: DecoderOnlyLM, batch: dict) -> tuple[Tensor, dict]:
     "Answer cross-entropy of a decoder-only LM over whole conversations."
-    logits = model(batch["input_ids"], batch["attention_mask"])
+    aux = AuxOutputs()
+    logits = model(batch["input_ids"], batch["attention_mask"], aux=aux)
     loss, acc, n = ar_loss(logits, batch["labels"])
-    return loss + model.decoder.aux_loss(), {"answer_acc": acc, "tokens": n}
+    return loss + aux.moe_loss(), {"answer_acc": acc, "tokens": n}
 
 def lm_loss(model: DecoderOnlyLM, batch: dict) -> tuple[Tensor, dict]:
     "Next-token cross-entropy on packed text (attention stays within each document)."
-    logits = model.decoder(batch["input_ids"], attention_mask=batch["attention_mask"], segment_ids=batch.get("segment_ids"))
+    aux = AuxOutputs()
+    logits = model.decoder(batch["input_ids"], attention_mask=batch["attention_mask"], segment_ids=batch.get("segment_ids"), aux=aux)
     loss, acc, n = ar_loss(logits, batch["labels"])
-    return loss + model.decoder.aux_loss(), {"ar_acc": acc, "tokens": n}
+    return loss + aux.moe_loss(), {"ar_acc": acc, "tokens": n}
 
 # %% ../../nbs/25_baseline.ipynb #d525cb98
 def baseline_checkpoint(run_dir: str | Path) -> Path:

@@ -4,17 +4,19 @@
 
 # %% ../../nbs/12a_checkpoint.ipynb #d3378800
 from __future__ import annotations
-import json, os, random, shutil
+import json, math, os, random, shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 import torch
 from torch import nn, Tensor
-from .distributed import DistInfo, barrier
-from ..nn.model import load_state_strict, WEIGHTS, CONFIG
+from .distributed import DistInfo, barrier, all_gather_objects, full_state_dict, optimizer_state
+from ..nn.pretrained import load_state_strict, WEIGHTS, CONFIG
 
 # %% auto #0
 __all__ = ['STATE', 'INIT_ONLY_FIELDS', 'seed_everything', 'rng_state', 'set_rng_state', 'recover_dir', 'write_atomic_dir',
-           'save_weights', 'read_trainer_state', 'config_mismatch', 'checkpoint_dir', 'load_weights', 'prepare_run_dir']
+           'save_weights', 'read_trainer_state', 'config_mismatch', 'checkpoint_dir', 'load_weights', 'WarmStart',
+           'prepare_run_dir', 'save_checkpoint', 'load_checkpoint', 'finite_or_none', 'MetricsLog', 'read_metrics']
 
 # %% ../../nbs/12a_checkpoint.ipynb #66693402
 def seed_everything(seed: int) -> None:
@@ -133,7 +135,14 @@ def load_weights(model: nn.Module, path: str | Path, components: Sequence[str] |
     model.load_state_dict(picked, strict=False)
     return d
 
-# %% ../../nbs/12a_checkpoint.ipynb #b21231ff
+# %% ../../nbs/12a_checkpoint.ipynb #ab4cf7ce
+@dataclass(frozen=True)
+class WarmStart:
+    "Weights a new run starts from: a checkpoint (or run) folder, and optionally only some of its components."
+    path: str | Path                         # checkpoint folder, or a run folder holding checkpoint/
+    components: Sequence[str] | None = None  # module prefixes to load (e.g. ("encoder",)); None = everything
+
+# %% ../../nbs/12a_checkpoint.ipynb #c5f2173b
 def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool, info: DistInfo) -> Path:
     "Check `run_dir` (every process), then create or clear it (process 0)."
     d = Path(run_dir)
@@ -149,3 +158,55 @@ def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool, info: Di
         d.mkdir(parents=True, exist_ok=True)
     barrier()
     return d
+
+# %% ../../nbs/12a_checkpoint.ipynb #34c5309f
+def save_checkpoint(run_dir: Path, model: nn.Module, net: nn.Module, opt: torch.optim.Optimizer, mode: str,
+                    info: DistInfo, state: dict) -> None:
+    "Write run_dir/checkpoint atomically: weights, optimizer, every process's RNG, and the trainer's `state`."
+    weights = None
+    if mode == "fsdp":  # gathered from the shards: a collective, every process takes part
+        weights = {k.removeprefix("model."): v for k, v in full_state_dict(net, "fsdp").items()}
+    opt_state, rngs = optimizer_state(net, opt, mode), all_gather_objects(rng_state())
+    if info.is_main:
+        full = {**state, "optimizer": opt_state, "rng": rngs, "world_size": info.world_size}
+        def write(d: Path): save_weights(model, d, weights); torch.save(full, d / STATE)
+        write_atomic_dir(Path(run_dir) / "checkpoint", write)
+    barrier()
+
+def load_checkpoint(run_dir: Path, model: nn.Module, info: DistInfo) -> dict:
+    "Load run_dir/checkpoint's weights into `model` strictly; return the trainer state saved beside them."
+    d = Path(run_dir) / "checkpoint"
+    if info.is_main: recover_dir(d)
+    barrier()
+    if not d.exists(): raise FileNotFoundError(f"nothing to resume in {run_dir}: it stopped before its first checkpoint; start it again with overwrite=True")
+    load_weights(model, d)
+    return read_trainer_state(d / STATE)
+
+# %% ../../nbs/12a_checkpoint.ipynb #6c6d1cca
+def finite_or_none(v):
+    "`v`, or None for a non-finite float (JSON has no NaN)."
+    return v if not isinstance(v, float) or math.isfinite(v) else None
+
+class MetricsLog:
+    "Append rows to run_dir/metrics.jsonl (and TensorBoard when installed); silent when not `enabled`."
+    def __init__(self, run_dir: Path, enabled: bool = True):
+        self.f = open(Path(run_dir) / "metrics.jsonl", "a") if enabled else None
+        self.tb = None
+        if enabled:
+            try: from torch.utils.tensorboard import SummaryWriter; self.tb = SummaryWriter(str(Path(run_dir) / "tb"))
+            except ImportError: pass
+
+    def write(self, row: dict) -> None:
+        if self.f is None: return
+        self.f.write(json.dumps({k: finite_or_none(v) for k, v in row.items()}) + "\n"); self.f.flush()
+        for k, v in row.items():
+            if self.tb is not None and k != "step" and isinstance(v, (int, float)): self.tb.add_scalar(k, v, row["step"])
+
+    def close(self) -> None:
+        if self.f is not None: self.f.close()
+        if self.tb is not None: self.tb.close()
+
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    "The rows of a run's metrics.jsonl."
+    p = Path(run_dir) / "metrics.jsonl"
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
+from ..nn.layers import AuxOutputs
 from ..nn.attention import document_mask
 from ..data.datasets import LMTextDataset, collate, mlm_mask
 from .stage import JointLMParams, ar_loss, finish_stage, read_corpus, stage_model, stage_tokenizer, stage_trainer
@@ -35,9 +36,10 @@ def joint_lm_loss(model: ReactiveTransformer, batch: dict, ar_weight: float = 1.
     encoded = ed.detach()                                                          # (L, B, T, C): not an STM, the text's own encoding
     if memory_noise: encoded = encoded + memory_noise * torch.randn_like(encoded)
     enc_mask = document_mask(seg, causal=False) if seg is not None else am        # cross-attention stays in the document
-    logits = model.decoder(ids, encoded, am, mem_mask=enc_mask, segment_ids=seg)  # (B, T, V); the decoder's `stm` slot reads ED
+    aux_out = AuxOutputs()
+    logits = model.decoder(ids, encoded, am, mem_mask=enc_mask, segment_ids=seg, aux=aux_out)  # (B, T, V); the decoder's `stm` slot reads ED
     l_ar, acc_ar, n = ar_loss(logits, labels)
-    aux = model.decoder.aux_loss()
+    aux = aux_out.moe_loss()
     loss = ar_weight * l_ar + mlm_weight * l_mlm + aux
     return loss, {"ar_loss": l_ar.detach(), "ar_acc": acc_ar, "mlm_loss": l_mlm.detach(), "mlm_acc": acc_mlm,
                   "aux_loss": aux.detach(), "tokens": n}

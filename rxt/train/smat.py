@@ -4,55 +4,73 @@
 
 # %% ../../nbs/23_smat.ipynb #8cb816aa
 from __future__ import annotations
-import random
 import torch
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
+from ..nn.layers import AuxOutputs
 from ..data.datasets import EpisodeDataset, collate_episodes
 from ..data.dialogues import generate_episodes
 from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer, train_config
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'short_batches', 'train_smat']
+__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'ladder_batches', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
     "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it."
     if bptt < 1: raise ValueError(f"bptt={bptt} must be ≥ 1 (1 = detach the STM between updates)")
     stm = model.init_stm(turns[0]["input_ids"].shape[0])
-    total, correct, count, last_acc = 0.0, 0.0, 0, None
+    total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()  # one collector: the balance loss sums over turns
     for t, turn in enumerate(turns):
         if t > 0:
             if (t - 1) % bptt == 0: stm = stm.detach()
             prev = turns[t - 1]
             stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
-        logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"])  # (B, T, V)
+        logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux)  # (B, T, V)
         loss, acc, n = ar_loss(logits, turn["labels"])
         total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
-    loss = total / count + model.decoder.aux_loss()
-    return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "tokens": count}
+    balance = aux.moe_loss()                                                    # Σ over turns, mean over MoE layers
+    loss = total / count + balance
+    return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
 
 # %% ../../nbs/23_smat.ipynb #acd156b9
-def short_batches(ds: EpisodeDataset, seed: int = 0, rank: int = 0):
-    "A function (step, k, n) → the k-th micro-batch of `n` one-follow-up episodes at `step`, the same on every call."
+def parse_ladder(spec: str) -> list[tuple[float, list[int]]]:
+    "'0.2:1/0.4:1,2/1:1-8' → [(0.2, [1]), (0.4, [1, 2]), (1.0, [1, …, 8])]: the distances trained until each fraction of the steps."
+    rungs = []
+    for part in filter(None, (x.strip() for x in spec.split("/"))):
+        try:
+            f, ds = part.split(":")
+            d = [x for r in ds.split(",") for x in (range(int(r.split("-")[0]), int(r.split("-")[1]) + 1) if "-" in r else [int(r)])]
+            rungs.append((float(f), sorted(set(d))))
+        except ValueError: raise ValueError(f"ladder rung {part!r} is not 'fraction:d,d-d' (e.g. '0.4:1,2' or '1:1-8')") from None
+    if not rungs or rungs[-1][0] < 1 or any(a[0] >= b[0] for a, b in zip(rungs, rungs[1:])) or min(min(d) for _, d in rungs) < 1:
+        raise ValueError(f"ladder {spec!r}: fractions must increase to 1 and distances be ≥ 1")
+    return rungs
+
+def ladder_rung(rungs: list[tuple[float, list[int]]], step: int, steps: int) -> list[int]:
+    "The distances trained at `step` of `steps`."
+    return next(d for f, d in rungs if step < f * steps or f >= 1)
+
+def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0):
+    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes at `step`, the same on every call."
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
-        r = random.Random(f"rxt-smat-short:{seed}:{rank}:{step}:{k}")
-        return collate_episodes([ds[i] for i in r.sample(range(len(ds)), min(n, len(ds)))])
+        ds = ladder_rung(rungs, step, steps)
+        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", distances=ds)
+        return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
 
-# %% ../../nbs/23_smat.ipynb #e06bcef1
+# %% ../../nbs/23_smat.ipynb #439b4fe2
 def train_smat(p: SmatParams) -> dict:
     "Run stage 4 into `p.run_dir`; returns the metrics summary."
     tok = stage_tokenizer(p.tokenizer_path)
     model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
-    n_short = p.short_steps * p.batch_size                      # about as many warm-up episodes as the warm-up sees: no repeats to memorise
-    draw = short_batches(EpisodeDataset(generate_episodes(n_short, 1, p.seed + 2, "train"), tok, model.cfg.seq_len), p.seed,
-                         torch.distributed.get_rank() if torch.distributed.is_initialized() else 0) if p.short_steps else None
+    rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank) if p.ladder else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
-        if m.training and t.step < p.short_steps:               # the warm-up replaces the batch; validation plays whole episodes
+        if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes
             calls.update(k=calls["k"] + 1 if calls["step"] == t.step else 0, step=t.step)
             b = to_device(draw(t.step, calls["k"], b[0]["input_ids"].shape[0]), b[0]["input_ids"].device)
         return smat_loss(m, b, p.bptt)

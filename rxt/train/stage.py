@@ -11,7 +11,8 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.config import RxTConfig
-from ..nn.model import ReactiveTransformer, checkpoint_config
+from ..nn.model import ReactiveTransformer
+from ..nn.pretrained import checkpoint_config
 from ..data.datasets import EpisodeDataset, read_episodes, tinystories
 from ..data.tokenizer import RxTTokenizer, load_default_tokenizer
 from .trainer import TrainConfig, Trainer
@@ -58,11 +59,11 @@ class JointLMParams(StageParams):
     corpus: str = "tinystories"    # "tinystories" (shipped text) or a text file of <|endoftext|>-separated documents
     max_docs: int = 0              # documents used (0: all)
     valid_fraction: float = 0.05   # share of the documents held out for validation
-    steps: int = 1500              # optimizer steps
+    steps: int = 600               # optimizer steps
     batch_size: int = 16           # sequences per step
     lr: float = 2e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
-    eval_every: int = 500          # validate every N steps (0: at the end)
+    eval_every: int = 300          # validate every N steps (0: at the end)
     ar_weight: float = 1.0         # α, weight of the decoder's autoregressive loss
     mlm_weight: float = 1.0        # β, weight of the encoder's masked-LM loss
     memory_noise: float = 0.15     # std of the noise added to the encoder states the decoder reads
@@ -76,11 +77,11 @@ class SFTParams(StageParams):
     data: str = ""                 # extra JSONL of {query, answer} records, or a hub dataset name; empty: none
     fewshot: bool = True           # add ReactiveAI's shipped Interaction-SFT examples
     n_valid: int = 200             # generated validation pairs (unseen names and objects)
-    steps: int = 1500              # optimizer steps
+    steps: int = 500               # optimizer steps
     batch_size: int = 16           # interactions per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
-    eval_every: int = 500          # validate every N steps (0: at the end)
+    eval_every: int = 300          # validate every N steps (0: at the end)
     memory_noise: float = 0.15     # std of the noise on the encoder states the decoder reads
 
 # %% ../../nbs/12b_stage.ipynb #e555d516
@@ -97,7 +98,7 @@ class MemAttnParams(EpisodeParams):
     "Stage 3, self-supervised memory-attention pre-training (`22_memattn_pretrain`)."
     stage: ClassVar[str] = "22_memattn_pretrain"
     init_from: str = ""            # the SFT run folder to start from; empty: random init
-    steps: int = 1000              # optimizer steps (the slots lock onto their tokens only after a few hundred)
+    steps: int = 300               # optimizer steps
     batch_size: int = 16           # episodes per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 30         # linear warm-up steps
@@ -111,12 +112,12 @@ class SmatParams(EpisodeParams):
     "Stage 4, supervised memory-aware training (`23_smat`)."
     stage: ClassVar[str] = "23_smat"
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
-    steps: int = 2000              # optimizer steps
-    short_steps: int = 500         # warm-up steps on one-follow-up episodes (a story, then a question about it)
+    steps: int = 1500              # optimizer steps
+    ladder: str = "0.2:1/0.4:1,2/0.6:1-4/1:1-8"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     batch_size: int = 16           # episodes per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
-    eval_every: int = 500          # validate every N steps (0: at the end)
+    eval_every: int = 300          # validate every N steps (0: at the end)
     unfreeze_memory_at: int = 0    # step from which memory attention trains (decoder only before; 0: from the start)
     unfreeze_encoder_at: int = 0   # step from which the encoder (and the shared embedding) trains
     bptt: int = 1                  # memory updates the gradient flows back through (1: detach between steps)
@@ -129,12 +130,12 @@ class BaselineParams(EpisodeParams):
     rxt_run: str = ""              # an RxT run folder whose size the baseline matches; empty: the preset's RxT
     corpus: str = "tinystories"    # text for the language-model phase (as in stage 1)
     max_docs: int = 0              # documents for the language-model phase (0: all)
-    lm_steps: int = 1500           # optimizer steps of the language-model phase (stage 1's budget)
+    lm_steps: int = 600            # optimizer steps of the language-model phase (stage 1's budget)
     chat_steps: int = 1000         # optimizer steps of the conversation phase (the whole history in context)
     batch_size: int = 16           # sequences (LM) or episodes (conversation) per step
     lr: float = 2e-3               # peak learning rate of both phases
     warmup_steps: int = 100        # linear warm-up steps of each phase
-    eval_every: int = 500          # validate every N steps (0: at the end)
+    eval_every: int = 300          # validate every N steps (0: at the end)
 
     def total_steps(self) -> int: return self.lm_steps + self.chat_steps
 

@@ -5,22 +5,22 @@
 # %% ../../nbs/12_trainer.ipynb #a10ceeab
 from __future__ import annotations
 import json, math, os, sys, time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable
 import torch
 from torch import nn, Tensor
 from torch.utils.data import Dataset, default_collate
 from tqdm import tqdm
 from .distributed import (DIST_MODES, setup_distributed, cleanup_distributed, resolve_dist, wrap_model, grad_sync,
     all_reduce_sum, all_gather_objects, barrier, full_state_dict, optimizer_state, load_optimizer_state)
-from .checkpoint import (STATE, seed_everything, rng_state, set_rng_state, write_atomic_dir, recover_dir,
-    save_weights, read_trainer_state, load_weights, prepare_run_dir)
+from .checkpoint import (WarmStart, seed_everything, set_rng_state, load_weights, prepare_run_dir,
+    save_checkpoint, load_checkpoint, MetricsLog, read_metrics, finite_or_none)
+from .batches import BatchStream, to_device, autocast_for
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'TrainConfig', 'lr_at', 'param_groups', 'unfreeze_plan', 'apply_freeze', 'BatchStream', 'to_device',
-           'autocast_for', 'MetricsLog', 'read_metrics', 'Trainer']
+__all__ = ['PRECISIONS', 'TrainConfig', 'lr_at', 'param_groups', 'unfreeze_plan', 'apply_freeze', 'accumulate', 'clip_or_stop',
+           'evaluate', 'Trainer']
 
 # %% ../../nbs/12_trainer.ipynb #8f6d40b6
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -112,78 +112,6 @@ def apply_freeze(plan: list[tuple[nn.Parameter, int]], step: int) -> bool:
     return changed
 
 # %% ../../nbs/12_trainer.ipynb #02279a2b
-class BatchStream:
-    "Seeded, resumable global batches of a map-style dataset, cut into micro-batches and sharded by rank."
-    def __init__(self, ds: Dataset, batch_size: int, collate_fn: Callable = default_collate, seed: int = 0,
-                 micro_batches: int = 1, rank: int = 0, world_size: int = 1):
-        if len(ds) < batch_size: raise ValueError(f"the training set has {len(ds)} examples, fewer than one batch of {batch_size}")
-        if batch_size % (micro_batches * world_size): raise ValueError(f"batch_size {batch_size} is not divisible by {micro_batches} micro-batches × {world_size} processes")
-        self.ds, self.bs, self.collate, self.seed = ds, batch_size, collate_fn, seed
-        self.micro, self.rank, self.world = micro_batches, rank, world_size
-        self.epoch, self.index, self._perm = 0, 0, (-1, None)
-
-    def order(self, epoch: int) -> Tensor:
-        "The permutation of the dataset for `epoch`, the same in every process."
-        return torch.randperm(len(self.ds), generator=torch.Generator().manual_seed(1_000_003 * self.seed + epoch))
-
-    def next_indices(self) -> Tensor:
-        "Dataset indices (micro_batches, batch_size / (micro_batches·world_size)) of this process's share of the next batch."
-        if self.index + self.bs > len(self.ds): self.epoch, self.index = self.epoch + 1, 0
-        if self._perm[0] != self.epoch: self._perm = (self.epoch, self.order(self.epoch))
-        idx = self._perm[1][self.index:self.index + self.bs].view(self.micro, self.world, -1)  # (A, W, m)
-        self.index += self.bs
-        return idx[:, self.rank]
-
-    def next_batches(self) -> list:
-        "This process's collated micro-batches of the next global batch."
-        return [self.collate([self.ds[i] for i in row.tolist()]) for row in self.next_indices()]
-
-    def state_dict(self) -> dict: return {"epoch": self.epoch, "index": self.index}
-    def load_state_dict(self, s: dict) -> None: self.epoch, self.index = int(s["epoch"]), int(s["index"])
-
-# %% ../../nbs/12_trainer.ipynb #6d24113c
-def to_device(batch: Any, device: torch.device) -> Any:
-    "Move every tensor in a (nested) batch to `device`."
-    if isinstance(batch, Tensor): return batch.to(device, non_blocking=True)
-    if isinstance(batch, dict): return {k: to_device(v, device) for k, v in batch.items()}
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"): return type(batch)(*(to_device(v, device) for v in batch))
-    if isinstance(batch, (list, tuple)): return type(batch)(to_device(v, device) for v in batch)
-    return batch
-
-def autocast_for(precision: str, device: torch.device):
-    "A bf16 autocast context for `precision` on `device`, or a no-op for fp32."
-    bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
-    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-
-# %% ../../nbs/12_trainer.ipynb #2b9041fe
-def _finite(v):
-    return v if not isinstance(v, float) or math.isfinite(v) else None
-
-class MetricsLog:
-    "Append rows to run_dir/metrics.jsonl (and TensorBoard when installed); silent when not `enabled`."
-    def __init__(self, run_dir: Path, enabled: bool = True):
-        self.f = open(Path(run_dir) / "metrics.jsonl", "a") if enabled else None
-        self.tb = None
-        if enabled:
-            try: from torch.utils.tensorboard import SummaryWriter; self.tb = SummaryWriter(str(Path(run_dir) / "tb"))
-            except ImportError: pass
-
-    def write(self, row: dict) -> None:
-        if self.f is None: return
-        self.f.write(json.dumps({k: _finite(v) for k, v in row.items()}) + "\n"); self.f.flush()
-        for k, v in row.items():
-            if self.tb is not None and k != "step" and isinstance(v, (int, float)): self.tb.add_scalar(k, v, row["step"])
-
-    def close(self) -> None:
-        if self.f is not None: self.f.close()
-        if self.tb is not None: self.tb.close()
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    "The rows of a run's metrics.jsonl."
-    p = Path(run_dir) / "metrics.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
-
-# %% ../../nbs/12_trainer.ipynb #a5b87989
 class _Objective(nn.Module):
     "The objective as a module's forward pass, so DDP/FSDP see every parameter it uses."
     def __init__(self, model: nn.Module, objective: Callable):
@@ -191,79 +119,56 @@ class _Objective(nn.Module):
         self.model, self.objective = model, objective
     def forward(self, batch): return self.objective(self.model, batch)
 
-# %% ../../nbs/12_trainer.ipynb #547b32a4
+# %% ../../nbs/12_trainer.ipynb #3c006a35
 def _check_all_used(model: nn.Module, step: int) -> None:
     "Under DDP without find_unused_parameters, refuse a step that left trainable parameters without a gradient."
     unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
     if unused: raise ValueError(f"step {step} left trainable parameters without a gradient ({unused[:4]}{'…' if len(unused) > 4 else ''}): "
                                 f"DDP needs TrainConfig(find_unused_parameters=True), or freeze them (unfreeze={{'{unused[0].split('.')[0]}': steps + 1}})")
 
-class _Steps:
-    def train_step(self, step: int) -> dict:
-        "One optimizer step: accumulate over this process's micro-batches, reduce metrics, check, clip, step."
-        t0, cfg, dev = time.perf_counter(), self.cfg, self.info.device
-        lr = lr_at(step, cfg)
-        for g in self.opt.param_groups: g["lr"] = lr
-        batches, sums = self.stream.next_batches(), {}
-        for i, batch in enumerate(batches):
-            with grad_sync(self.net, self.mode, sync=i == len(batches) - 1):
-                with autocast_for(cfg.precision, dev): loss, metrics = self.net(to_device(batch, dev))
-                (loss / len(batches)).backward()
-            for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float64, device=dev).detach()
-        if self.mode == "ddp" and not cfg.find_unused_parameters: _check_all_used(self.raw.model, step)
-        keys = sorted(sums)
-        vals = all_reduce_sum(torch.stack([sums[k] for k in keys])).tolist()
-        n = len(batches) * self.info.world_size
-        row = {"step": step, **{k: int(v) if k == "tokens" else v / n for k, v in zip(keys, vals)}}
-        norm = torch.nn.utils.clip_grad_norm_([p for p in self.net.parameters() if p.grad is not None], cfg.clip or math.inf)
-        norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
-        if not (math.isfinite(row["loss"]) and math.isfinite(norm)):
-            self.opt.zero_grad(set_to_none=True)
-            ck = self.run_dir / "checkpoint"
-            raise FloatingPointError(f"non-finite loss {row['loss']} (gradient norm {norm}) at step {step}; "
-                                     f"the last good checkpoint {ck if ck.exists() else '(none written yet)'} is kept")
-        self.opt.step(); self.opt.zero_grad(set_to_none=True)
-        row.update(lr=lr, grad_norm=norm, time_s=time.perf_counter() - t0)
-        if "tokens" in row: self.tokens += row["tokens"]; row["tokens_per_s"] = row["tokens"] / row["time_s"]
-        return row
+def accumulate(net: nn.Module, batches: list, mode: str, precision: str, device: torch.device) -> dict[str, Tensor]:
+    "Forward and backward over this process's micro-batches; their summed loss and metrics (float64, detached)."
+    sums = {}
+    for i, batch in enumerate(batches):
+        with grad_sync(net, mode, sync=i == len(batches) - 1):
+            with autocast_for(precision, device): loss, metrics = net(to_device(batch, device))
+            (loss / len(batches)).backward()
+        for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float64, device=device).detach()
+    return sums
 
-# %% ../../nbs/12_trainer.ipynb #fd1a50eb
-class _Validation:
-    @torch.no_grad()
-    def evaluate(self) -> dict:
-        "Loss and metrics per example over the validation set (or `eval_batches` of it), over all processes."
-        cfg, W, r, dev = self.cfg, self.info.world_size, self.info.rank, self.info.device
-        G, n = cfg.batch_size // cfg.grad_accum, len(self.valid_ds)   # G examples per batch, all processes together
-        net, sums, count = (self.net if self.mode == "fsdp" else self.raw), {}, 0
-        self.raw.eval()
-        with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-            torch.manual_seed(self.cfg.seed)
-            for s in range(0, n, G)[:cfg.eval_batches or None]:
-                idx = list(range(s, min(s + G, n)))
-                if self.mode == "fsdp" and len(idx) < W: break   # FSDP: every process must run every forward pass
-                m = -(-len(idx) // W)
-                part = idx[r * m:(r + 1) * m]
-                if not part: continue
-                with autocast_for(cfg.precision, dev): loss, metrics = net(to_device(self.collate([self.valid_ds[i] for i in part]), dev))
-                for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + float(v) * (1 if k == "tokens" else len(part))
-                count += len(part)
-        self.raw.train()
-        keys = sorted(set().union(*all_gather_objects(sorted(sums))))
-        vals = all_reduce_sum(torch.tensor([sums.get(k, 0.0) for k in keys] + [count], dtype=torch.float64, device=dev)).tolist()
-        return {f"valid_{k}": v if k == "tokens" else v / max(vals[-1], 1) for k, v in zip(keys, vals)}
+def clip_or_stop(net: nn.Module, clip: float, loss: float, step: int, run_dir: Path) -> float:
+    "Clip the global gradient norm and return it; FloatingPointError naming the step if the loss or the norm is not finite."
+    norm = torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.grad is not None], clip or math.inf)
+    norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
+    if not (math.isfinite(loss) and math.isfinite(norm)):
+        ck = run_dir / "checkpoint"
+        raise FloatingPointError(f"non-finite loss {loss} (gradient norm {norm}) at step {step}; "
+                                 f"the last good checkpoint {ck if ck.exists() else '(none written yet)'} is kept")
+    return norm
 
-    def validate(self, step: int) -> bool:
-        "Evaluate when due, log, track the best loss; True when patience has run out."
-        cfg = self.cfg
-        if self.valid_ds is None or not (step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0)): return False
-        row = self.evaluate()
-        if row["valid_loss"] < self.best: self.best, self.bad_evals = row["valid_loss"], 0
-        else: self.bad_evals += 1
-        row.update(step=step, best_valid_loss=self.best)
-        self.log.write(row); self.last.update(row)
-        return bool(cfg.early_stop_patience) and self.bad_evals >= cfg.early_stop_patience
+# %% ../../nbs/12_trainer.ipynb #6d24113c
+@torch.no_grad()
+def evaluate(net: nn.Module, ds: Dataset, collate: Callable, cfg: TrainConfig, info, mode: str) -> dict:
+    "Loss and metrics per example over `ds` (or `cfg.eval_batches` batches of it), over all processes."
+    W, r, dev = info.world_size, info.rank, info.device
+    G, n = cfg.batch_size // cfg.grad_accum, len(ds)   # G examples per batch, all processes together
+    sums, count = {}, 0
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(cfg.seed)
+        for s in range(0, n, G)[:cfg.eval_batches or None]:
+            idx = list(range(s, min(s + G, n)))
+            if mode == "fsdp" and len(idx) < W: break   # FSDP: every process must run every forward pass
+            m = -(-len(idx) // W)
+            part = idx[r * m:(r + 1) * m]
+            if not part: continue
+            with autocast_for(cfg.precision, dev): loss, metrics = net(to_device(collate([ds[i] for i in part]), dev))
+            for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + float(v) * (1 if k == "tokens" else len(part))
+            count += len(part)
+    keys = sorted(set().union(*all_gather_objects(sorted(sums))))
+    vals = all_reduce_sum(torch.tensor([sums.get(k, 0.0) for k in keys] + [count], dtype=torch.float64, device=dev)).tolist()
+    return {f"valid_{k}": v if k == "tokens" else v / max(vals[-1], 1) for k, v in zip(keys, vals)}
 
-# %% ../../nbs/12_trainer.ipynb #a1b35fa9
+# %% ../../nbs/12_trainer.ipynb #e5efa7a8
 def _resolve_config(run_dir: str | Path, cfg: TrainConfig | None, resume: bool) -> TrainConfig:
     "The run's config: `cfg` for a new run; the saved one on resume (a different `cfg` is refused)."
     if not resume: return cfg or TrainConfig()
@@ -275,54 +180,13 @@ def _resolve_config(run_dir: str | Path, cfg: TrainConfig | None, resume: bool) 
     if diff: raise ValueError(f"{p} differs from the cfg given to resume ({'; '.join(diff)}): resume with cfg=None, or start a new run with init_from")
     return saved
 
-# %% ../../nbs/12_trainer.ipynb #c622b60b
-class _Checkpoints:
-    def save(self) -> None:
-        "Write run_dir/checkpoint atomically: weights, config, optimizer, every process's RNG, data position."
-        weights = None
-        if self.mode == "fsdp":  # gathered from the shards: a collective, every process takes part
-            weights = {k.removeprefix("model."): v for k, v in full_state_dict(self.net, "fsdp").items()}
-        opt, rngs = optimizer_state(self.net, self.opt, self.mode), all_gather_objects(rng_state())
-        if self.info.is_main:
-            state = {"step": self.step, "optimizer": opt, "data": self.stream.state_dict(), "rng": rngs, "best": self.best,
-                     "bad_evals": self.bad_evals, "tokens": self.tokens, "world_size": self.info.world_size}
-            def write(d: Path): save_weights(self.model, d, weights); torch.save(state, d / STATE)
-            write_atomic_dir(self.run_dir / "checkpoint", write)
-        barrier()
-
-    def _load(self) -> None:
-        "Restore weights, trainer state and data position from run_dir/checkpoint (the optimizer comes after wrapping)."
-        d = self.run_dir / "checkpoint"
-        if self.info.is_main: recover_dir(d)
-        barrier()
-        if not d.exists(): raise FileNotFoundError(f"nothing to resume in {self.run_dir}: it stopped before its first checkpoint; start it again with overwrite=True")
-        load_weights(self.model, d)
-        s = read_trainer_state(d / STATE)
-        self.step, self.best, self.bad_evals, self.tokens, self._state = s["step"], s["best"], s["bad_evals"], s["tokens"], s
-        self.stream.load_state_dict(s["data"])
-        if self.info.is_main:
-            rows = [r for r in read_metrics(self.run_dir) if r["step"] <= self.step]
-            (self.run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-
-    def _finish(self, status: str) -> dict:
-        "Write run_dir/metrics.json (process 0) and return it."
-        s = {"status": status, "step": self.step, "steps": self.cfg.steps, "train_loss": self.last.get("loss"),
-             "valid_loss": self.last.get("valid_loss"), "best_valid_loss": self.best, "tokens": self.tokens,
-             "world_size": self.info.world_size, "checkpoint": str(self.run_dir / "checkpoint"),
-             "init_from": None if self.init_from is None else str(self.init_from)}
-        s = {k: _finite(v) for k, v in s.items()}
-        if self.info.is_main:
-            tmp = self.run_dir / "metrics.json.tmp"
-            tmp.write_text(json.dumps(s, indent=2) + "\n"); os.replace(tmp, self.run_dir / "metrics.json")
-        return s
-
-# %% ../../nbs/12_trainer.ipynb #3a6078e1
-class Trainer(_Steps, _Validation, _Checkpoints):
+# %% ../../nbs/12_trainer.ipynb #e833ebc3
+class Trainer:
     "The training loop of every stage: `objective(model, batch) -> (loss, metrics)` over `train_ds`."
     def __init__(self, model: nn.Module, objective: Callable, train_ds: Dataset, cfg: TrainConfig | None = None,
                  run_dir: str | Path = "runs/train", valid_ds: Dataset | None = None, collate_fn: Callable = default_collate,
-                 init_from: str | Path | None = None, init_components: Sequence[str] | None = None,
-                 resume: bool = False, overwrite: bool = False, progress: bool | None = None, device=None):
+                 init_from: str | Path | WarmStart | None = None, resume: bool = False, overwrite: bool = False,
+                 progress: bool | None = None, device=None):
         self._owns_group = not torch.distributed.is_initialized()
         self.info = info = setup_distributed(device)
         self.cfg = cfg = _resolve_config(run_dir, cfg, resume)
@@ -330,22 +194,24 @@ class Trainer(_Steps, _Validation, _Checkpoints):
         if cfg.early_stop_patience and valid_ds is None: raise ValueError("early_stop_patience needs a validation set (valid_ds=...)")
         self.run_dir = prepare_run_dir(run_dir, resume, overwrite, info)
         if info.is_main and not resume: (self.run_dir / "train_config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-        self.model, self.valid_ds, self.collate, self.init_from = model.to(info.device), valid_ds, collate_fn, init_from
+        self.model, self.valid_ds, self.collate = model.to(info.device), valid_ds, collate_fn
+        self.init_from = init_from if init_from is None or isinstance(init_from, WarmStart) else WarmStart(init_from)
         self.stream = BatchStream(train_ds, cfg.batch_size, collate_fn, cfg.seed, cfg.grad_accum, info.rank, info.world_size)
-        self.step, self.best, self.bad_evals, self.tokens, self._state, self.last = 0, math.inf, 0, 0, None, {}
-        if resume: self._load()
-        elif init_from is not None: load_weights(model, init_from, init_components)
+        self.step, self.best, self.bad_evals, self.tokens, self.last = 0, math.inf, 0, 0, {}
+        state = self._load() if resume else None
+        if state is None and self.init_from is not None: load_weights(model, self.init_from.path, self.init_from.components)
         self.plan = unfreeze_plan(model, cfg.unfreeze); apply_freeze(self.plan, self.step + 1)
         self.raw = _Objective(model, objective)
         self.net = wrap_model(self.raw, self.mode, info, cfg.find_unused_parameters)
         self.opt = torch.optim.AdamW(param_groups(self.raw, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas)
-        if self._state is not None: load_optimizer_state(self.net, self.opt, self._state["optimizer"], self.mode)
+        if state is not None: load_optimizer_state(self.net, self.opt, state["optimizer"], self.mode)
+        self.rngs = None if state is None else state["rng"]   # every process's RNG state at the checkpoint
         self.progress = (sys.stderr.isatty() if progress is None else progress) and info.is_main
 
     def fit(self) -> dict:
         "Train to `cfg.steps` or an early stop; returns the summary written to metrics.json."
         cfg, self.log, status = self.cfg, MetricsLog(self.run_dir, self.info.is_main), "completed"
-        if self._state is not None: set_rng_state(self._state["rng"][min(self.info.rank, len(self._state["rng"]) - 1)])
+        if self.rngs is not None: set_rng_state(self.rngs[min(self.info.rank, len(self.rngs) - 1)])
         else: seed_everything(cfg.seed + self.info.rank)
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, desc=self.run_dir.name)
         try:
@@ -364,3 +230,62 @@ class Trainer(_Steps, _Validation, _Checkpoints):
             bar.close(); self.log.close()
             if self._owns_group: cleanup_distributed()
         return self._finish(status)
+
+    def train_step(self, step: int) -> dict:
+        "One optimizer step: accumulate over this process's micro-batches, reduce metrics, check, clip, step."
+        t0, cfg, info = time.perf_counter(), self.cfg, self.info
+        lr = lr_at(step, cfg)
+        for g in self.opt.param_groups: g["lr"] = lr
+        batches = self.stream.next_batches()
+        sums = accumulate(self.net, batches, self.mode, cfg.precision, info.device)
+        if self.mode == "ddp" and not cfg.find_unused_parameters: _check_all_used(self.model, step)
+        keys = sorted(sums)
+        vals = all_reduce_sum(torch.stack([sums[k] for k in keys])).tolist()
+        n = len(batches) * info.world_size
+        row = {"step": step, **{k: int(v) if k == "tokens" else v / n for k, v in zip(keys, vals)}}
+        try: norm = clip_or_stop(self.net, cfg.clip, row["loss"], step, self.run_dir)
+        except FloatingPointError: self.opt.zero_grad(set_to_none=True); raise
+        self.opt.step(); self.opt.zero_grad(set_to_none=True)
+        row.update(lr=lr, grad_norm=norm, time_s=time.perf_counter() - t0)
+        if "tokens" in row: self.tokens += row["tokens"]; row["tokens_per_s"] = row["tokens"] / row["time_s"]
+        return row
+
+    def validate(self, step: int) -> bool:
+        "Evaluate when due, log, track the best loss; True when patience has run out."
+        cfg = self.cfg
+        if self.valid_ds is None or not (step == cfg.steps or (cfg.eval_every and step % cfg.eval_every == 0)): return False
+        self.raw.eval()
+        try: row = evaluate(self.net if self.mode == "fsdp" else self.raw, self.valid_ds, self.collate, cfg, self.info, self.mode)
+        finally: self.raw.train()
+        if row["valid_loss"] < self.best: self.best, self.bad_evals = row["valid_loss"], 0
+        else: self.bad_evals += 1
+        row.update(step=step, best_valid_loss=self.best)
+        self.log.write(row); self.last.update(row)
+        return bool(cfg.early_stop_patience) and self.bad_evals >= cfg.early_stop_patience
+
+    def save(self) -> None:
+        "Checkpoint the run: weights, optimizer, RNGs, data position and counters (see `save_checkpoint`)."
+        save_checkpoint(self.run_dir, self.model, self.net, self.opt, self.mode, self.info,
+                        {"step": self.step, "data": self.stream.state_dict(), "best": self.best, "bad_evals": self.bad_evals, "tokens": self.tokens})
+
+    def _load(self) -> dict:
+        "Restore weights, counters and data position from the checkpoint; drop metrics rows logged after it."
+        s = load_checkpoint(self.run_dir, self.model, self.info)
+        self.step, self.best, self.bad_evals, self.tokens = s["step"], s["best"], s["bad_evals"], s["tokens"]
+        self.stream.load_state_dict(s["data"])
+        if self.info.is_main:
+            rows = [r for r in read_metrics(self.run_dir) if r["step"] <= self.step]
+            (self.run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return s
+
+    def _finish(self, status: str) -> dict:
+        "Write run_dir/metrics.json (process 0) and return it."
+        s = {"status": status, "step": self.step, "steps": self.cfg.steps, "train_loss": self.last.get("loss"),
+             "valid_loss": self.last.get("valid_loss"), "best_valid_loss": self.best, "tokens": self.tokens,
+             "world_size": self.info.world_size, "checkpoint": str(self.run_dir / "checkpoint"),
+             "init_from": None if self.init_from is None else str(self.init_from.path)}
+        s = {k: finite_or_none(v) for k, v in s.items()}
+        if self.info.is_main:
+            tmp = self.run_dir / "metrics.json.tmp"
+            tmp.write_text(json.dumps(s, indent=2) + "\n"); os.replace(tmp, self.run_dir / "metrics.json")
+        return s

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from rxt.nn.config import RxTConfig
 from rxt.nn.model import ReactiveTransformer
+from rxt.nn.layers import AuxOutputs
 from rxt.train.trainer import Trainer, TrainConfig
 
 
@@ -20,8 +21,9 @@ def objective(model, batch, per_example=False, delay=0.0):
     if delay and model.training: time.sleep(delay)
     ids = batch["input_ids"]                                           # (B, T)
     stm = model.update_memory(model.init_stm(ids.shape[0], mode="zeros" if per_example and model.cfg.stm_init != "learned" else None), ids)  # a learned initial state is not random
-    ce = F.cross_entropy(model.decode(ids[:, :-1], stm).flatten(0, 1), ids[:, 1:].flatten())
-    return (ce if per_example else ce + model.decoder.aux_loss()), {"ce": ce.detach(), "tokens": ids[:, 1:].numel()}
+    aux = AuxOutputs()
+    ce = F.cross_entropy(model.decode(ids[:, :-1], stm, aux=aux).flatten(0, 1), ids[:, 1:].flatten())
+    return (ce if per_example else ce + aux.moe_loss()), {"ce": ce.detach(), "tokens": ids[:, 1:].numel()}
 
 
 def main(argv=None):
