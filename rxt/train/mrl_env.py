@@ -118,7 +118,7 @@ def collect(model: ReactiveTransformer, tok: RxTTokenizer, episodes: Sequence[di
 # %% ../../nbs/30b_mrl_env.ipynb #9bef182a
 @dataclass(frozen=True)
 class MrlReward:
-    "Every factor of the MRL reward (notes §3.5), with the gold-recall term rxt adds."
+    "Every factor of the MRL reward (RxLM's MRL documentation), with the gold-recall term rxt adds."
     bleu: float = 0.25                  # weight of the BLEU group
     cos: float = 0.35                   # weight of the embedding-cosine group
     length: float = 0.1                 # weight of the length term
