@@ -180,6 +180,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'rxt.data.dialogues._Episode.untold': ('dialogues.html#_episode.untold', 'rxt/data/dialogues.py'),
                                     'rxt.data.dialogues._a': ('dialogues.html#_a', 'rxt/data/dialogues.py'),
                                     'rxt.data.dialogues._build': ('dialogues.html#_build', 'rxt/data/dialogues.py'),
+                                    'rxt.data.dialogues._build_single': ('dialogues.html#_build_single', 'rxt/data/dialogues.py'),
                                     'rxt.data.dialogues._chat': ('dialogues.html#_chat', 'rxt/data/dialogues.py'),
                                     'rxt.data.dialogues._expand': ('dialogues.html#_expand', 'rxt/data/dialogues.py'),
                                     'rxt.data.dialogues._fields': ('dialogues.html#_fields', 'rxt/data/dialogues.py'),

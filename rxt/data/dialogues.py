@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, re, time
 import random
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 from tqdm.auto import tqdm
@@ -13,8 +14,8 @@ from .values import SPLITS, ValueSpace, draw, seen_words, value_split
 
 # %% auto #0
 __all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'STORY_Q', 'OTHER_STORY_Q', 'TELL_Q',
-           'SMALL_TALK', 'MODES', 'fact_table', 'names', 'generate_episodes', 'recall_score', 'sft_pairs',
-           'write_jsonl', 'cli_generate']
+           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'fact_table', 'names', 'generate_episodes',
+           'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
 
 # %% ../../nbs/11a_dialogues.ipynb #43874e3a
 SLOTS = {"hero": "name", "friend": "name", "pet_name": "name", "pet": "object", "toy": "object", "food": "object",
@@ -218,13 +219,33 @@ def _build(ep, mode, steps, d):
     extra = [k for (h, k) in ep.history if h == A["hero"] and k not in ("hero", key) and steps - ep.last_named(A[k]) <= d]
     ep.ask(A, [key] + (r.sample(extra, 1) if extra and r.random() < 0.3 else []))
 
+# %% ../../nbs/11a_dialogues.ipynb #91ae55ab
+ONE_FACT = ("color", "friend", "food", "found", "saw", "code", "phone", "count")  # sentences naming one value besides the hero
+OPEN_Q = ("Tell me something about {hero}.", "What do you know about {hero}?", "Tell me about a {gender} named {hero}.")
+KINDS = MODES + ("single",)  # every kind the generator builds; MODES are the default mix
+
+def _build_single(ep, steps, d):
+    "Turns 0…`steps` of a `single` episode: one fact per statement; the last question asks the fact stated `d` turns before it."
+    r, A, s = ep.rng, ep.table(), steps - d
+    keys = r.sample(ONE_FACT, len(ONE_FACT)); target = keys.pop()
+    for i in range(steps):
+        if i == 0:
+            k = target if s == 0 else keys.pop()
+            ep._add(A, "story", r.choice(OPEN_Q).format(**_fields(A)), r.choice(STATE[k]).format(**_fields(A)), [k])
+        elif i == s: ep.tell(A, [target])
+        elif keys and r.random() < 0.6: ep.tell(A, [keys.pop()])
+        elif told := ep.pick(A, exclude=(target,)): ep.ask(A, told)
+        else: ep.small_talk(A)
+    ep.ask(A, [target])
+
+
 # %% ../../nbs/11a_dialogues.ipynb #90303462
 def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values: ValueSpace, distances) -> dict:
     rng = random.Random(f"rxt-dialogues:{seed}:{split}:{i}")
     spans = {m: [d for d in (distances or _span(m, steps)) if d in _span(m, steps)] for m in kinds}
     mode = rng.choice([m for m in kinds if spans[m]])
     ep = _Episode(rng, split, values)
-    _build(ep, mode, steps, rng.choice(spans[mode]))
+    (_build_single if mode == "single" else partial(_build, mode=mode))(ep, steps=steps, d=rng.choice(spans[mode]))
     first, *rest = ep.turns
     return {"query": first["query"], "answer": first["answer"], "interactions": rest, "mode": mode,
             "states": first["states"], "id": f"{split}-{seed}-{i}"}
@@ -235,8 +256,8 @@ def generate_episodes(n: int, steps: int = 4, seed: int = 0, split: str = "train
     if n < 0: raise ValueError(f"n={n} must be ≥ 0")
     if steps < 1: raise ValueError(f"steps={steps} must be ≥ 1: an episode needs at least one follow-up after its story")
     if split not in SPLITS: raise ValueError(f"split {split!r} is unknown: use one of {SPLITS}")
-    bad = [k for k in kinds if k not in MODES]
-    if bad or not kinds: raise ValueError(f"unknown episode kinds {bad or list(kinds)}: choose among {MODES}")
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds: raise ValueError(f"unknown episode kinds {bad or list(kinds)}: choose among {KINDS}")
     if not any(d in _span(m, steps) for m in kinds for d in (distances or _span(m, steps))):
         raise ValueError(f"no episode of kinds {list(kinds)} with steps={steps} can ask at distances {'any' if distances is None else list(distances)}")
     return [_one(i, steps, seed, split, kinds, values, distances) for i in tqdm(range(n), desc=f"{split} episodes", disable=not progress)]

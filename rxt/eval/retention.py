@@ -15,7 +15,7 @@ from torch import Tensor
 from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import encode_turn
 from ..nn.config import RxTConfig
-from ..data.dialogues import generate_episodes, recall_score
+from ..data.dialogues import MODES, generate_episodes, recall_score
 from ..data.tokenizer import RxTTokenizer
 from ..infer.generate import greedy_answers, pad_ids
 
@@ -259,9 +259,10 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
     return systems, tok
 
 def evaluate_retention(run: str | Path = "", n_episodes: int = 200, steps: int = 16, seed: int = 0, split: str = "test",
-                       batch_size: int = 32, max_new_tokens: int = 48, distances: Sequence[int] | None = None) -> RetentionResult:
+                       batch_size: int = 32, max_new_tokens: int = 48, distances: Sequence[int] | None = None,
+                       kinds: Sequence[str] = MODES) -> RetentionResult:
     "Retention of a run's three systems on `n_episodes` generated `split` episodes of `steps` follow-ups (last question at one of `distances`)."
     systems, tok = run_systems(run)
-    res = retention(systems, generate_episodes(n_episodes, steps, seed, split, distances=distances), tok, batch_size, max_new_tokens)
-    res.meta |= {"run": str(run), "steps": steps, "seed": seed, "distances": list(distances or [])}
+    res = retention(systems, generate_episodes(n_episodes, steps, seed, split, kinds, distances=distances), tok, batch_size, max_new_tokens)
+    res.meta |= {"run": str(run), "steps": steps, "seed": seed, "distances": list(distances or []), "kinds": list(kinds)}
     return res

@@ -9,7 +9,8 @@ from torch import Tensor
 from ..nn.model import ReactiveTransformer
 from ..nn.layers import AuxOutputs
 from ..data.datasets import EpisodeDataset, collate_episodes
-from ..data.dialogues import generate_episodes
+from typing import Sequence
+from ..data.dialogues import MODES, generate_episodes
 from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer, train_config
 from .trainer import to_device
 
@@ -52,11 +53,13 @@ def ladder_rung(rungs: list[tuple[float, list[int]]], step: int, steps: int) -> 
     "The distances trained at `step` of `steps`."
     return next(d for f, d in rungs if step < f * steps or f >= 1)
 
-def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0):
-    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes at `step`, the same on every call."
+def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES):
+    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call."
+    if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+    generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
         ds = ladder_rung(rungs, step, steps)
-        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", distances=ds)
+        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", kinds, distances=ds)
         return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
 
@@ -67,7 +70,7 @@ def train_smat(p: SmatParams) -> dict:
     model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank) if p.ladder else None
+    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds) if p.ladder else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes

@@ -114,6 +114,7 @@ class SmatParams(EpisodeParams):
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
     steps: int = 1500              # optimizer steps
     ladder: str = "0.2:1/0.4:1,2/0.6:1-4/1:1-8"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
+    ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
     batch_size: int = 16           # episodes per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
