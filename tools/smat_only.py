@@ -1,4 +1,4 @@
-"""Stage 4 alone: train a preset from scratch with the distance ladder, then measure retention on test values.
+"""Stage 4 alone (or after stages 1-3 with --pretrain): train a preset from scratch with the distance ladder, then measure retention on test values.
 
 The quickest honest check of the open-vocabulary memory (issue 11) when the whole curriculum does not fit:
 no language-model stages, no baseline. Writes the checkpoint under RUN (default runs/smat_only), the
@@ -23,17 +23,27 @@ ap.add_argument("--ladder", default=SmatParams.ladder); ap.add_argument("--steps
 ap.add_argument("--batch", type=int, default=SmatParams.batch_size); ap.add_argument("--lr", type=float, default=SmatParams.lr)
 ap.add_argument("--episodes", type=int, default=200, help="test episodes for the evaluation (all kinds)")
 ap.add_argument("--resume", action="store_true")
+ap.add_argument("--pretrain", action="store_true", help="first run stages 1-3 (joint LM, SFT, memory attention) at their default budgets, then stage 4 from them")
 ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 t0 = time.time()
-p = SmatParams(run_dir=f"{a.run}/23_smat", preset=a.preset, n_episodes=64, n_valid=32, eval_every=0, progress=True, resume=a.resume,
+init = ""
+if a.pretrain:  # the curriculum's earlier stages, each from the one before, as rxt pipeline chains them
+    from rxt.train.stage import JointLMParams, SFTParams, MemAttnParams
+    from rxt.train.joint_lm import train_joint_lm
+    from rxt.train.sft import train_sft
+    from rxt.train.memattn_pretrain import train_memattn
+    for P, train in ((JointLMParams, train_joint_lm), (SFTParams, train_sft), (MemAttnParams, train_memattn)):
+        kw = {"preset": a.preset} if not init else {"init_from": init}
+        train(P(run_dir=f"{a.run}/{P.stage}", progress=True, resume=a.resume, **kw)); init = f"{a.run}/{P.stage}"
+p = SmatParams(init_from=init, run_dir=f"{a.run}/23_smat", preset=a.preset, n_episodes=64, n_valid=32, eval_every=0, progress=True, resume=a.resume,
                ladder_kinds=a.kinds, ladder=a.ladder, steps=a.steps, batch_size=a.batch, lr=a.lr)
 summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))),
+    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")
