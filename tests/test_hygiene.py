@@ -93,3 +93,11 @@ def test_import_check_finds_an_upward_import_and_a_cycle(tmp_path):
     (tmp_path / "rxt" / "nn" / "model.py").write_text("def f(): pass\n"); (tmp_path / "rxt" / "data" / "b.py").write_text("")
     r = subprocess.run([sys.executable, str(ROOT / "tools/imports.py"), str(tmp_path / "rxt")], capture_output=True, text=True)
     assert r.returncode == 0 and "0 cycles, 0 upward imports" in r.stdout
+
+
+def test_every_module_is_at_most_300_lines():
+    "Modules stay readable: split along the notebook's own sections when one grows past 300 lines (rxt/_modidx.py is nbdev's index)."
+    root = ROOT / "rxt"
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if p.name != "_modidx.py"
+            and (n := len(p.read_text(encoding="utf-8").splitlines())) > 300}
+    assert not long, f"modules over 300 lines: {long}"

@@ -4,9 +4,7 @@
 
 # %% ../../nbs/11a_dialogues.ipynb #fef81550
 from __future__ import annotations
-import json, re, time
-import random
-from functools import partial
+import json, random, re, time
 from pathlib import Path
 from typing import Sequence
 from tqdm.auto import tqdm
@@ -199,6 +197,7 @@ def _filler(ep, t, avoid=None, exclude=()):
 
 def _build(ep, mode, steps, d):
     "Turns 0…`steps` of a `mode` episode whose last question asks a fact last named `d` turns before it."
+    if mode == "single": return _build_single(ep, steps, d)
     r, A, s = ep.rng, ep.table(), steps - d  # s: the turn that names the asked fact last
     if mode == "overwrite":
         key = r.choice(tuple(CHANGE))
@@ -219,7 +218,6 @@ def _build(ep, mode, steps, d):
     extra = [k for (h, k) in ep.history if h == A["hero"] and k not in ("hero", key) and steps - ep.last_named(A[k]) <= d]
     ep.ask(A, [key] + (r.sample(extra, 1) if extra and r.random() < 0.3 else []))
 
-# %% ../../nbs/11a_dialogues.ipynb #91ae55ab
 ONE_FACT = ("color", "friend", "food", "found", "saw", "code", "phone", "count")  # sentences naming one value besides the hero
 OPEN_Q = ("Tell me something about {hero}.", "What do you know about {hero}?", "Tell me about a {gender} named {hero}.")
 KINDS = MODES + ("single",)  # every kind the generator builds; MODES are the default mix
@@ -228,16 +226,14 @@ def _build_single(ep, steps, d):
     "Turns 0…`steps` of a `single` episode: one fact per statement; the last question asks the fact stated `d` turns before it."
     r, A, s = ep.rng, ep.table(), steps - d
     keys = r.sample(ONE_FACT, len(ONE_FACT)); target = keys.pop()
-    for i in range(steps):
-        if i == 0:
-            k = target if s == 0 else keys.pop()
-            ep._add(A, "story", r.choice(OPEN_Q).format(**_fields(A)), r.choice(STATE[k]).format(**_fields(A)), [k])
-        elif i == s: ep.tell(A, [target])
+    k = target if s == 0 else keys.pop()                                       # turn 0 opens with one fact
+    ep._add(A, "story", r.choice(OPEN_Q).format(**_fields(A)), r.choice(STATE[k]).format(**_fields(A)), [k])
+    for i in range(1, steps):
+        if i == s: ep.tell(A, [target])
         elif keys and r.random() < 0.6: ep.tell(A, [keys.pop()])
         elif told := ep.pick(A, exclude=(target,)): ep.ask(A, told)
         else: ep.small_talk(A)
     ep.ask(A, [target])
-
 
 # %% ../../nbs/11a_dialogues.ipynb #90303462
 def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values: ValueSpace, distances) -> dict:
@@ -245,7 +241,7 @@ def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values
     spans = {m: [d for d in (distances or _span(m, steps)) if d in _span(m, steps)] for m in kinds}
     mode = rng.choice([m for m in kinds if spans[m]])
     ep = _Episode(rng, split, values)
-    (_build_single if mode == "single" else partial(_build, mode=mode))(ep, steps=steps, d=rng.choice(spans[mode]))
+    _build(ep, mode, steps, rng.choice(spans[mode]))
     first, *rest = ep.turns
     return {"query": first["query"], "answer": first["answer"], "interactions": rest, "mode": mode,
             "states": first["states"], "id": f"{split}-{seed}-{i}"}
