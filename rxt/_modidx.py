@@ -713,6 +713,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rxt.train.sft.train_sft': ('interaction_sft.html#train_sft', 'rxt/train/sft.py')},
             'rxt.train.smat': { 'rxt.train.smat.ladder_batches': ('smat.html#ladder_batches', 'rxt/train/smat.py'),
                                 'rxt.train.smat.ladder_rung': ('smat.html#ladder_rung', 'rxt/train/smat.py'),
+                                'rxt.train.smat.parse_growth': ('smat.html#parse_growth', 'rxt/train/smat.py'),
                                 'rxt.train.smat.parse_ladder': ('smat.html#parse_ladder', 'rxt/train/smat.py'),
                                 'rxt.train.smat.smat_loss': ('smat.html#smat_loss', 'rxt/train/smat.py'),
                                 'rxt.train.smat.train_smat': ('smat.html#train_smat', 'rxt/train/smat.py')},

@@ -6,7 +6,7 @@ retention result as JSON (default nbs/figures/results/retention_smat_only.json),
 The evaluation plays every episode kind (rxt.data.dialogues.KINDS) on test values, so a model trained on one
 kind is also measured on the others.
 
-    python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--steps 1500] [--batch 16] [--threads 2] [--resume]
+    python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--values 0.5:10/1:70] [--steps 1500] [--batch 16] [--threads 2] [--resume]
 """
 import argparse, json, time
 from pathlib import Path
@@ -19,7 +19,7 @@ from rxt.eval.retention import evaluate_retention, format_retention
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--run", default="runs/smat_only"); ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--preset", default="nano"); ap.add_argument("--kinds", default=SmatParams.ladder_kinds)
-ap.add_argument("--ladder", default=SmatParams.ladder); ap.add_argument("--steps", type=int, default=SmatParams.steps)
+ap.add_argument("--ladder", default=SmatParams.ladder); ap.add_argument("--values", default=SmatParams.ladder_values); ap.add_argument("--steps", type=int, default=SmatParams.steps)
 ap.add_argument("--batch", type=int, default=SmatParams.batch_size); ap.add_argument("--lr", type=float, default=SmatParams.lr)
 ap.add_argument("--episodes", type=int, default=200, help="test episodes for the evaluation (all kinds)")
 ap.add_argument("--resume", action="store_true")
@@ -38,12 +38,12 @@ if a.pretrain:  # the curriculum's earlier stages, each from the one before, as 
         kw = {"preset": a.preset} if not init else {"init_from": init}
         train(P(run_dir=f"{a.run}/{P.stage}", progress=True, resume=a.resume, **kw)); init = f"{a.run}/{P.stage}"
 p = SmatParams(init_from=init, run_dir=f"{a.run}/23_smat", preset=a.preset, n_episodes=64, n_valid=32, eval_every=0, progress=True, resume=a.resume,
-               ladder_kinds=a.kinds, ladder=a.ladder, steps=a.steps, batch_size=a.batch, lr=a.lr)
+               ladder_kinds=a.kinds, ladder=a.ladder, ladder_values=a.values, steps=a.steps, batch_size=a.batch, lr=a.lr)
 summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else ""),
+    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")

@@ -11,11 +11,12 @@ from ..nn.layers import AuxOutputs
 from ..data.datasets import EpisodeDataset, collate_episodes
 from typing import Sequence
 from ..data.dialogues import MODES, generate_episodes
+from ..data.values import ValueSpace
 from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model, stage_tokenizer, stage_trainer, train_config
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'ladder_batches', 'train_smat']
+__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_batches', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -53,13 +54,24 @@ def ladder_rung(rungs: list[tuple[float, list[int]]], step: int, steps: int) -> 
     "The distances trained at `step` of `steps`."
     return next(d for f, d in rungs if step < f * steps or f >= 1)
 
-def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES):
-    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call."
+def parse_growth(spec: str) -> list[tuple[float, int]]:
+    "'0.5:10/1:70' → [(0.5, 10), (1.0, 70)]: the syllable inventory of the values until each fraction of the steps."
+    try: rungs = [(float(f), int(n)) for f, n in (part.split(":") for part in filter(None, (x.strip() for x in spec.split("/"))))]
+    except ValueError: raise ValueError(f"value growth {spec!r} is not 'fraction:syllables/…' (e.g. '0.5:10/1:70')") from None
+    if not rungs or rungs[-1][0] < 1 or any(a[0] >= b[0] for a, b in zip(rungs, rungs[1:])):
+        raise ValueError(f"value growth {spec!r}: fractions must increase to 1")
+    for _, n in rungs: ValueSpace(syllables=n)                                 # refuses an inventory out of range, naming it
+    return rungs
+
+def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
+                   growth: list[tuple[float, int]] | None = None):
+    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps."
     if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(",") if k.strip()]
     generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
         ds = ladder_rung(rungs, step, steps)
-        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", kinds, distances=ds)
+        values = ValueSpace(syllables=next(sy for f, sy in growth if step < f * steps or f >= 1)) if growth else ValueSpace()
+        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", kinds, values, distances=ds)
         return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
 
@@ -70,7 +82,8 @@ def train_smat(p: SmatParams) -> dict:
     model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds) if p.ladder else None
+    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds,
+                          parse_growth(p.ladder_values) if p.ladder_values else None) if p.ladder else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes

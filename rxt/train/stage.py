@@ -115,6 +115,7 @@ class SmatParams(EpisodeParams):
     steps: int = 1500              # optimizer steps
     ladder: str = "0.2:1/0.4:1,2/0.6:1-4/1:1-8"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
+    ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ("0.5:10/1:70"); empty: all
     batch_size: int = 16           # episodes per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
