@@ -101,3 +101,10 @@ def test_every_module_is_at_most_300_lines():
     long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if p.name != "_modidx.py"
             and (n := len(p.read_text(encoding="utf-8").splitlines())) > 300}
     assert not long, f"modules over 300 lines: {long}"
+
+
+def test_no_method_is_attached_by_assignment_after_its_class():
+    "Methods live in their class, or are added with fastcore's `@patch`, never as `Cls.name = fn` after it."
+    pat = re.compile(r"^[A-Z]\w*\.\w+(, [A-Z]\w*\.\w+)* = ", re.M)
+    found = {str(p.relative_to(ROOT)): m.group(0) for p in (ROOT / "rxt").rglob("*.py") if (m := pat.search(p.read_text(encoding="utf-8")))}
+    assert not found, f"methods attached by assignment: {found}; define them in the class or decorate them with @patch"

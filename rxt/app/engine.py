@@ -4,6 +4,7 @@
 
 # %% ../../nbs/60b_engine.ipynb #e31c74d2
 from __future__ import annotations
+from fastcore.basics import patch
 import threading, time, uuid
 from collections import deque
 from contextlib import contextmanager
@@ -103,6 +104,7 @@ class Engine:
         self._thread.join()
 
 # %% ../../nbs/60b_engine.ipynb #d271f47e
+@patch
 @torch.no_grad()
 def _admit(self: Engine, turns: list[Turn]) -> None:
     "Prefill the prompts of `turns` as one batch and join them to the running batch."
@@ -129,9 +131,8 @@ def _admit(self: Engine, turns: list[Turn]) -> None:
         self._logits, self._stm = torch.cat([self._logits, logits]), torch.cat([self._stm, stm], 1)
     self._rows += rows
 
-Engine._admit = _admit
-
 # %% ../../nbs/60b_engine.ipynb #696de5aa
+@patch
 @torch.no_grad()
 def _step(self: Engine) -> None:
     "Sample one token per running row, retire finished rows, feed the rest."
@@ -153,9 +154,8 @@ def _step(self: Engine) -> None:
         self._logits = self.model.decoder(nxt, None, torch.ones_like(nxt), memory_kv=self._mkv, cache=self._cache)[:, -1]
     self._rows = [self._rows[i] for i in keep]
 
-Engine._step = _step
-
 # %% ../../nbs/60b_engine.ipynb #41b808b2
+@patch
 @torch.no_grad()
 def _retire(self: Engine, idx: list[int]) -> None:
     "Batched memory update and one store write for the finished rows `idx`, then acknowledge them."
@@ -173,15 +173,15 @@ def _retire(self: Engine, idx: list[int]) -> None:
         return
     for r in rows: self._finish(r["turn"], ("done", {"turn": r["expected"] + 1, "tokens": len(r["turn"].answer)}))
 
+@patch
 def _finish(self: Engine, turn: Turn, result) -> None:
     "Hand a turn its final result and release its conversation."
     try: turn.emit(result)
     finally:
         with self._cv: self._busy.discard(turn.cid); self._cv.notify_all()
 
-Engine._retire, Engine._finish = _retire, _finish
-
 # %% ../../nbs/60b_engine.ipynb #4775e5d0
+@patch
 def _loop(self: Engine) -> None:
     "Admit waiting turns of idle conversations, step the batch, until closed."
     while True:
@@ -198,5 +198,3 @@ def _loop(self: Engine) -> None:
         except Exception as e:  # a bug or an out-of-memory: fail the running turns, keep serving
             for r in self._rows: self._finish(r["turn"], e)
             self._rows = []
-
-Engine._loop = _loop

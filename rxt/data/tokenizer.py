@@ -4,6 +4,7 @@
 
 # %% ../../nbs/10_tokenizer.ipynb #e0849a18
 from __future__ import annotations
+from fastcore.basics import patch
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -115,20 +116,23 @@ def _tokenizer_file(path: str | Path) -> Path:
     p = Path(path)
     return p if p.suffix == ".json" else p / "tokenizer.json"
 
-def _save(self, path: str | Path) -> Path:
+@patch
+def save(self: RxTTokenizer, path: str | Path) -> Path:
     "Write `tokenizer.json` into the folder `path` (or to `path` if it ends in `.json`)."
     p = _tokenizer_file(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     self.tok.save(str(p))
     return p
 
-def _load(cls, path: str | Path) -> RxTTokenizer:
+@patch(cls_method=True)
+def load(cls: RxTTokenizer, path: str | Path) -> RxTTokenizer:
     "Read a tokenizer from `tokenizer.json` or a folder holding one."
     p = _tokenizer_file(path)
     if not p.is_file(): raise FileNotFoundError(f"no tokenizer at {p}: pass a tokenizer.json or a folder holding one")
     return cls(Tokenizer.from_file(str(p)))
 
-def _from_hub(cls, repo_id: str, filename: str = "tokenizer.json", **kwargs) -> RxTTokenizer:
+@patch(cls_method=True)
+def from_hub(cls: RxTTokenizer, repo_id: str, filename: str = "tokenizer.json", **kwargs) -> RxTTokenizer:
     "Download `tokenizer.json` from a Hugging Face hub repo and load it."
     from huggingface_hub import hf_hub_download
     try: p = hf_hub_download(repo_id, filename, **kwargs)
@@ -136,8 +140,6 @@ def _from_hub(cls, repo_id: str, filename: str = "tokenizer.json", **kwargs) -> 
         raise FileNotFoundError(f"could not get {filename} from the hub repo {repo_id!r} ({type(e).__name__}: {e}); "
                                 "check the name and your network, or download it and use RxTTokenizer.load(path)") from None
     return cls.load(p)
-
-RxTTokenizer.save, RxTTokenizer.load, RxTTokenizer.from_hub = _save, classmethod(_load), classmethod(_from_hub)
 
 # %% ../../nbs/10_tokenizer.ipynb #d57f0641
 def tokens_per_word(tokenizer: RxTTokenizer, texts: Sequence[str]) -> float:

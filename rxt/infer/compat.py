@@ -4,6 +4,7 @@
 
 # %% ../../nbs/07_rxnn_compat.ipynb #73f05818
 from __future__ import annotations
+from fastcore.basics import patch
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +21,7 @@ from .session import RxTSession
 
 # %% auto #0
 __all__ = ['rope_perm', 'Rule', 'decoder_rules', 'encoder_rules', 'memory_rules', 'is_derived', 'from_rxnn', 'rxnn_state_dicts',
-           'to_rxnn', 'rxnn_stm', 'generate_decoder', 'RxTAlpha', 'tokenize_query', 'tokenize_full_interaction',
-           'init_stm_state', 'interact', 'stringify_token']
+           'to_rxnn', 'rxnn_stm', 'generate_decoder', 'RxTAlpha']
 
 # %% ../../nbs/07_rxnn_compat.ipynb #ed4b7a87
 def rope_perm(D: int) -> Tensor:
@@ -252,29 +252,35 @@ class RxTAlpha:
     def stm(self) -> Tensor: return self.session.stm  # (L, 1, S, C)
 
 # %% ../../nbs/07_rxnn_compat.ipynb #9db524dc
+@patch
 def _tok(self: RxTAlpha) -> RxTTokenizer:
     if self.tokenizer is None: raise ValueError("no tokenizer: the folder has no tokenizer.json; pass tokenizer=RxTTokenizer.load(...) to from_pretrained")
     return self.tokenizer
 
-def _batch(self, ids: list[int], max_seq_len: int) -> dict[str, Tensor]:
+@patch
+def _batch(self: RxTAlpha, ids: list[int], max_seq_len: int) -> dict[str, Tensor]:
     ids = torch.tensor([ids[:max_seq_len]], device=self.model.embedding.weight.device)
     return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
 
-def tokenize_query(self, text: str, max_seq_len: int = 256, **_) -> dict[str, Tensor]:
+@patch
+def tokenize_query(self: RxTAlpha, text: str, max_seq_len: int = 256, **_) -> dict[str, Tensor]:
     "`[BOS][Q]text` as (1, T) ids and mask."
     return self._batch([BOS, Q, *self._tok().encode(text, markers=True)], max_seq_len)
 
-def tokenize_full_interaction(self, query: str, answer: str, max_seq_len: int = 256, **_) -> dict[str, Tensor]:
+@patch
+def tokenize_full_interaction(self: RxTAlpha, query: str, answer: str, max_seq_len: int = 256, **_) -> dict[str, Tensor]:
     "`[BOS][Q]query[A]answer[EOS]` as (1, T) ids and mask."
     t = self._tok()
     return self._batch([BOS, Q, *t.encode(query, markers=True), A, *t.encode(answer, markers=True), EOS], max_seq_len)
 
-def init_stm_state(self, input_ids: Tensor, attention_mask: Tensor | None = None, **_) -> None:
+@patch
+def init_stm_state(self: RxTAlpha, input_ids: Tensor, attention_mask: Tensor | None = None, **_) -> None:
     "Write an interaction (a system prompt) into the STM."
     with torch.no_grad(): stm = self.model.update_memory(self.session.stm, input_ids, attention_mask)
     self.session = RxTSession(self.model, 1, self.tokenizer, stm=stm)
 
-def interact(self, input_ids: Tensor, attention_mask: Tensor | None = None, max_seq_len: int = 256, temperature: float = 1.0,
+@patch
+def interact(self: RxTAlpha, input_ids: Tensor, attention_mask: Tensor | None = None, max_seq_len: int = 256, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, **_) -> Iterator[int]:
     "Stream the answer's token ids, then -1 (memory update starts) and -2 (memory updated)."
     ids = input_ids[0] if attention_mask is None else input_ids[0][attention_mask[0].bool()]
@@ -283,9 +289,7 @@ def interact(self, input_ids: Tensor, attention_mask: Tensor | None = None, max_
     yield from self.session.interact(ids[:-1] if ids and ids[-1] == A else ids, max_new_tokens=max_seq_len,
                                      temperature=temperature, top_k=top_k, top_p=top_p, truncate=True)
 
-def stringify_token(self, token_id: int, **_) -> str:
+@patch
+def stringify_token(self: RxTAlpha, token_id: int, **_) -> str:
     "The text of one token id (special tokens shown)."
     return self._tok().decode([token_id], skip_special=False)
-
-RxTAlpha._tok, RxTAlpha._batch, RxTAlpha.tokenize_query, RxTAlpha.tokenize_full_interaction = _tok, _batch, tokenize_query, tokenize_full_interaction
-RxTAlpha.init_stm_state, RxTAlpha.interact, RxTAlpha.stringify_token = init_stm_state, interact, stringify_token
