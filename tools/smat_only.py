@@ -23,12 +23,14 @@ ap.add_argument("--ladder", default=SmatParams.ladder); ap.add_argument("--value
 ap.add_argument("--batch", type=int, default=SmatParams.batch_size); ap.add_argument("--lr", type=float, default=SmatParams.lr)
 ap.add_argument("--episodes", type=int, default=200, help="test episodes for the evaluation (all kinds)")
 ap.add_argument("--resume", action="store_true")
+ap.add_argument("--init-from", default="", help="start stage 4 from this run folder (a stage-3 or stage-4 run) instead of from scratch")
 ap.add_argument("--pretrain", action="store_true", help="first run stages 1-3 (joint LM, SFT, memory attention) at their default budgets, then stage 4 from them")
 ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 t0 = time.time()
-init = ""
+init = a.init_from
+if a.pretrain and init: ap.error("--pretrain and --init-from exclude each other")
 if a.pretrain:  # the curriculum's earlier stages, each from the one before, as rxt pipeline chains them
     from rxt.train.stage import JointLMParams, SFTParams, MemAttnParams
     from rxt.train.joint_lm import train_joint_lm
@@ -43,7 +45,7 @@ summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else ""),
+    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")

@@ -71,12 +71,14 @@ async def _events(tok, turn: Turn, q: asyncio.Queue):
     "Yield (text delta, None) while the answer streams, then (None, done info); raise HTTPError on failure."
     shown = ""
     while True:
-        item = await q.get()
-        if isinstance(item, Exception): raise _refusal(item)
-        if isinstance(item, tuple):
-            ans = turn.answer[:turn.answer.index(EOS)] if EOS in turn.answer else turn.answer
-            yield None, {**item[1], "answer": tok.decode(ans), "answer_ids": ans, "finish_reason": "stop" if EOS in turn.answer else "length"}; return
-        if item == EOS: continue
+        items = [await q.get()]
+        while not q.empty(): items.append(q.get_nowait())  # a busy server sends what has come in one event, not one per token
+        for item in items:
+            if isinstance(item, Exception): raise _refusal(item)
+            if isinstance(item, tuple):
+                ans = turn.answer[:turn.answer.index(EOS)] if EOS in turn.answer else turn.answer
+                if (text := tok.decode(ans)) != shown and text.startswith(shown): yield text[len(shown):], None
+                yield None, {**item[1], "answer": tok.decode(ans), "answer_ids": ans, "finish_reason": "stop" if EOS in turn.answer else "length"}; return
         text = tok.decode([t for t in turn.answer if t != EOS])
         if len(text) > len(shown) and not text.endswith("\ufffd"): yield text[len(shown):], None; shown = text
 
