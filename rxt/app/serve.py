@@ -78,7 +78,7 @@ async def _events(tok, turn: Turn, q: asyncio.Queue):
             if isinstance(item, tuple):
                 ans = turn.answer[:turn.answer.index(EOS)] if EOS in turn.answer else turn.answer
                 if (text := tok.decode(ans)) != shown and text.startswith(shown): yield text[len(shown):], None
-                yield None, {**item[1], "answer": tok.decode(ans), "answer_ids": ans, "finish_reason": "stop" if EOS in turn.answer else "length"}; return
+                yield None, {**item[1], "answer": text, "answer_ids": ans, "finish_reason": "stop" if EOS in turn.answer else "length"}; return
         text = tok.decode([t for t in turn.answer if t != EOS])
         if len(text) > len(shown) and not text.endswith("\ufffd"): yield text[len(shown):], None; shown = text
 

@@ -50,8 +50,8 @@ def parse_ladder(spec: str) -> list[tuple[float, list[int]]]:
         raise ValueError(f"ladder {spec!r}: fractions must increase to 1 and distances be ≥ 1")
     return rungs
 
-def ladder_rung(rungs: list[tuple[float, list[int]]], step: int, steps: int) -> list[int]:
-    "The distances trained at `step` of `steps`."
+def ladder_rung(rungs: list[tuple[float, object]], step: int, steps: int):
+    "The rung's value at `step` of `steps`: the distances trained (a ladder), or the syllables in use (a growth)."
     return next(d for f, d in rungs if step < f * steps or f >= 1)
 
 def parse_growth(spec: str) -> list[tuple[float, int]]:
@@ -70,7 +70,7 @@ def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: in
     generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
         ds = ladder_rung(rungs, step, steps)
-        values = ValueSpace(syllables=next(sy for f, sy in growth if step < f * steps or f >= 1)) if growth else ValueSpace()
+        values = ValueSpace(syllables=ladder_rung(growth, step, steps)) if growth else ValueSpace()
         eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", kinds, values, distances=ds)
         return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
