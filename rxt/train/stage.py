@@ -112,11 +112,11 @@ class SmatParams(EpisodeParams):
     "Stage 4, supervised memory-aware training (`23_smat`)."
     stage: ClassVar[str] = "23_smat"
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
-    steps: int = 1500              # optimizer steps
-    ladder: str = "0.2:1/0.4:1,2/0.6:1-4/1:1-8"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
+    steps: int = 1200              # optimizer steps
+    ladder: str = "0.7:1/0.85:1,2/1:1-4"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
-    ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ("0.5:10/1:70"); empty: all
-    batch_size: int = 16           # episodes per step
+    ladder_values: str = "0.25:10/0.45:20/0.65:40/1:70"  # syllables of the ladder's made-up values until each fraction of the steps; empty: all
+    batch_size: int = 32           # episodes per step
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
     eval_every: int = 300          # validate every N steps (0: at the end)

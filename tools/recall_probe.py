@@ -1,0 +1,65 @@
+"""How fast stage 4 teaches a model to carry an unseen value through the STM: one-fact episodes, one distance, a growing value space.
+
+A probe, not a stage: it trains with `smat_loss` on fresh `single` episodes (rxt.data.dialogues) asked `--d` turns after
+the fact was told, with the syllable inventory of the made-up values grown along the steps (`--growth`, as
+SmatParams.ladder_values), and every `--eval-every` steps scores 256 test-split episodes (values that occur in no training
+text) with the memory and with the STM reset. The score is the teacher-forced exact match of the whole last answer
+(every answer token, given the reference tokens before it, is the argmax), plus the answer's mean NLL; it measures both
+on the full value space (70 syllables) and on the inventory in use. Teacher forcing makes it cheap; the retention
+evaluation (rxt.eval.retention) generates freely and is the number to quote for a trained run.
+
+    python tools/recall_probe.py --init runs/pre1/22_memattn_pretrain --growth 0.3:10/0.55:20/0.8:40/1:70 --steps 1600 --threads 1 --json PATH
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from rxt.data.dialogues import generate_episodes
+from rxt.data.values import ValueSpace
+from rxt.data.datasets import EpisodeDataset, collate_episodes
+from rxt.train.stage import stage_model, stage_tokenizer
+from rxt.train.checkpoint import load_weights
+from rxt.train.smat import smat_loss, parse_growth, ladder_rung
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--init", default="", help="a stage run folder to start from (empty: the preset, from scratch)")
+ap.add_argument("--preset", default="nano"); ap.add_argument("--growth", default="1:70")
+ap.add_argument("--steps", type=int, default=600); ap.add_argument("--batch", type=int, default=32)
+ap.add_argument("--lr", type=float, default=1e-3); ap.add_argument("--d", type=int, default=1)
+ap.add_argument("--eval-every", type=int, default=400); ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--seq", type=int, default=96, help="longest turn in tokens"); ap.add_argument("--json", default="")
+a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
+tok = stage_tokenizer(); m = stage_model(a.preset, a.init or None, tok.vocab_size)
+if a.init: load_weights(m, a.init)
+growth = parse_growth(a.growth)
+
+def batch(n: int, seed: int, split: str, syllables: int) -> list[dict]:
+    eps = generate_episodes(n, a.d + 1, seed, split, ["single"], ValueSpace(syllables=syllables), distances=[a.d])
+    return collate_episodes(list(EpisodeDataset(eps, tok, a.seq)))
+
+@torch.no_grad()
+def score(syllables: int, n: int = 256) -> dict:
+    "Teacher-forced exact match of the last answer and its NLL, with the memory and with the STM reset."
+    m.eval(); turns, out = batch(n, 10**6 + 7, "test", syllables), {}
+    for system in ("memory", "reset"):
+        stm = m.init_stm(n)
+        if system == "memory":
+            for t in turns[:-1]: stm = m.update_memory(stm, t["input_ids"], t["attention_mask"])
+        last = turns[-1]; lg = m.decoder(last["input_ids"], stm, last["attention_mask"])[:, :-1]; lab = last["labels"][:, 1:]
+        exact = ((lg.argmax(-1) == lab) | (lab == -100)).all(-1).float().mean().item()
+        nll = torch.nn.functional.cross_entropy(lg.flatten(0, 1), lab.flatten(), ignore_index=-100).item()
+        out[system] = {"exact": round(exact, 3), "nll": round(nll, 3)}
+    m.train(); return out
+
+opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.01); t0, rows = time.time(), []
+for step in range(a.steps):
+    syl = ladder_rung(growth, step, a.steps)
+    loss, _ = smat_loss(m, batch(a.batch, step, "train", syl)); loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step(); opt.zero_grad()
+    if (step + 1) % a.eval_every == 0 or step == a.steps - 1:
+        rows.append({"step": step + 1, "syllables": syl, "loss": round(loss.item(), 3), "seconds": round(time.time() - t0),
+                     "full_space": score(70), "in_use": score(syl)})
+        print(json.dumps(rows[-1]), flush=True)
+if a.json:
+    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.json).write_text(json.dumps({"command": "python tools/recall_probe.py " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k not in ("json", "threads")), "rows": rows}, indent=1) + "\n")
