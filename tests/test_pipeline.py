@@ -34,7 +34,7 @@ def test_smoke_pipeline_chains_the_stages(project):
     # the stateless baseline trained beside the chain, sized after the RxT
     assert SIDE == ["25_baseline"] and (run / "25_baseline" / "chat" / "checkpoint" / "model.safetensors").exists()
     assert json.loads((run / "25_baseline" / "metrics.json").read_text())["status"] == "completed"
-    # the smoke settings reached the notebooks (the defaults would train 1500 SMAT steps)
+    # the smoke settings reached the notebooks (the defaults would train 1200 SMAT steps)
     assert json.loads((run / "23_smat" / "metrics.json").read_text())["steps"] == 3
     # never overwritten silently; --resume skips finished stages
     with pytest.raises(FileExistsError, match="--resume"):

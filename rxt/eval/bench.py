@@ -11,7 +11,8 @@ import torch
 from ..timing import median_time, record
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records', 'bench_train']
+__all__ = ['BENCHMARKS', 'PEAK_BF16_TFLOPS', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records', 'bench_train',
+           'active_params', 'peak_tflops', 'bench_gpu']
 
 # %% ../../nbs/50_bench.ipynb #9f46d06e
 BENCHMARKS: dict[str, str] = {
@@ -32,7 +33,7 @@ def get_benchmark(name: str) -> Callable[..., list[dict]]:
 
 def run_benchmarks(names: list[str], json_path: str | Path | None = None, **kw) -> list[dict]:
     "Run benchmarks `names` ('all' = every one) and optionally write the records as JSON."
-    if "all" in names: names = list(BENCHMARKS)
+    if "all" in names: names = [n for n in BENCHMARKS if n != "gpu" or torch.cuda.is_available()]  # gpu refuses a CPU-only machine
     fns = [get_benchmark(n) for n in names]  # fail on a bad name before any work
     recs = []
     for fn in fns:
@@ -108,3 +109,68 @@ def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, d
     return recs
 
 BENCHMARKS["train"] = "rxt.eval.bench:bench_train"
+
+# %% ../../nbs/50_bench.ipynb #1892133c
+PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0, "L4": 121.0, "A10": 125.0}  # dense bf16 tensor-core peaks
+
+def active_params(model: torch.nn.Module) -> int:
+    "Parameters a token passes through: a Mixture-of-Experts layer counts its router, shared expert and `top_k` of its experts."
+    from rxt.nn.moe import MoEFeedForward
+    n = sum(p.numel() for p in model.parameters())
+    for m in model.modules():
+        if isinstance(m, MoEFeedForward):
+            experts = sum(p.numel() for p in (m.w1, m.w2, m.b1, m.b2) if p is not None)
+            n -= experts - experts * m.cfg.top_k // m.cfg.n_experts
+    return n
+
+def peak_tflops(device_name: str) -> float | None:
+    "The bf16 peak of a known device, by name; None if unknown."
+    return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in device_name.upper()), None)
+
+def bench_gpu(presets=("micro", "mini"), lengths=(1024, 4096, 16384), batch_size: int = 16, repeats: int = 5,
+              peak: float | None = None, allow_cpu: bool = False, **_) -> list[dict]:
+    "Attention (flash-attn and SDPA, bf16), each stage's training step with MFU, and decode speed, on the CUDA device."
+    from rxt.nn.attention import BENCH_LAYOUTS, HAS_FLASH_ATTN, build_attention
+    from rxt.nn.config import AttentionConfig, RxTConfig
+    from rxt.nn.model import ReactiveTransformer
+    from rxt.infer.generate import bench_decode
+    from rxt.train.batches import autocast_for
+    from rxt.train.trainer import to_device
+    cuda = torch.cuda.is_available()
+    if not cuda and not allow_cpu:
+        raise ValueError("rxt bench gpu measures a CUDA device and this machine has none (torch.cuda.is_available() is False): "
+                           "run it on a GPU machine; on the CPU use rxt bench attention, moe, train or decode")
+    device, dtype = ("cuda", torch.bfloat16) if cuda else ("cpu", torch.float32)
+    name = torch.cuda.get_device_name() if cuda else "cpu"
+    peak = peak or (peak_tflops(name) if cuda else None)
+    meta = {"device": name, "dtype": str(dtype), "flash_attn": HAS_FLASH_ATTN, "torch": torch.__version__}
+    recs = []
+    with torch.no_grad():
+        for T in lengths:
+            x = torch.randn(1, T, 256, device=device, dtype=dtype)
+            for kind in BENCH_LAYOUTS:
+                m = build_attention(AttentionConfig(kind), 256, 16, max_len=T).to(device, dtype).eval()
+                for backend in (["flash"] if HAS_FLASH_ATTN and cuda else []) + ["sdpa"]:
+                    m.backend = backend
+                    s = median_time(lambda: m(x, causal=True), repeats=repeats, device=device)
+                    recs.append(record("gpu_attention", f"{kind}/{backend}", T, s, **meta))
+    for preset in presets:
+        cfg, stages = _stage_batches(preset, batch_size)
+        for stage, (batch, objective) in stages.items():
+            torch.manual_seed(0)
+            model = ReactiveTransformer(cfg).to(device).train()
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+            batch, n_active = to_device(batch, torch.device(device)), active_params(model)
+            def step():
+                with autocast_for("bf16" if cuda else "fp32", torch.device(device)): loss, _ = objective(model, batch)
+                loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+            s = median_time(step, repeats=repeats, warmup=2, device=device)
+            tps = _input_tokens(batch) / s
+            recs.append(record("gpu_train", f"{preset}/{stage}", _input_tokens(batch), s, tokens_per_s=tps, active_params=n_active,
+                               mfu=6 * n_active * tps / (peak * 1e12) if peak else None, peak_tflops=peak, batch_size=batch_size, **meta))
+            del model, opt; gc.collect()
+        recs += [r | {"preset": preset, **meta} for r in bench_decode(preset, repeats=repeats, device=device)]
+    return recs
+
+BENCHMARKS["gpu"] = "rxt.eval.bench:bench_gpu"
+
