@@ -7,11 +7,11 @@ pytest.importorskip("starlette"); pytest.importorskip("uvicorn")
 import httpx
 from rxt.nn.config import RxTConfig
 from rxt.nn.model import ReactiveTransformer
-from rxt.infer.session import RxTSession
+from rxt.infer.session import RxTSession, interaction_batch
 from rxt.app.chat import load_checkpoint
 from rxt.app.store import stm_from_bytes, model_id, config_hash
 from rxt.app.serve import _free_port
-from rxt.data.tokenizer import A, BOS, EOS, Q
+from rxt.data.tokenizer import A, BOS, Q
 
 ROOT, NEW, CONVS, TURNS = Path(__file__).resolve().parents[1], 8, 6, 5
 
@@ -64,8 +64,8 @@ def test_sigkill_loses_no_acknowledged_turn(tmp_path):
             # model, which is not what durability is about (tests/test_serve.py compares the answers themselves).
             want = model.init_stm(1)
             for m, a in zip(sent[cid], answers[cid]):
-                a = a[:a.index(EOS) + 1] if EOS in a else a + [EOS]
-                want = model.update_memory(want, torch.tensor([[BOS, Q, *tok.encode(m), A, *a]]))
+                prompt = torch.tensor([[BOS, Q, *tok.encode(m), A]])
+                want = model.update_memory(want, *interaction_batch(prompt, torch.ones_like(prompt), [a]))
             s = RxTSession(model, stm=want)
             for m in sent[cid][acked[cid]:n]: list(s.interact(tok.encode(m), max_new_tokens=NEW))  # the turn in flight, if stored
             assert torch.allclose(stm, s.stm, atol=1e-5), (cid, n, (stm - s.stm).abs().max().item())  # exactly a replay of its first n turns
