@@ -27,19 +27,31 @@ ap.add_argument("--steps", type=int, default=600); ap.add_argument("--batch", ty
 ap.add_argument("--lr", type=float, default=1e-3); ap.add_argument("--d", type=int, default=1)
 ap.add_argument("--eval-every", type=int, default=400); ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seq", type=int, default=96, help="longest turn in tokens"); ap.add_argument("--json", default="")
+ap.add_argument("--length", type=int, default=0, help="longest episode in follow-ups: each batch draws its length from d+1 … this, "
+                "unrelated turns before the fact (0: d+1, the fact opens the episode)")
+ap.add_argument("--ds", default="", help="train distances, comma-separated, one drawn per batch (default: --d)")
+ap.add_argument("--save", default="", help="write the trained model (safetensors + config) to this folder")
+ap.add_argument("--bptt", type=int, default=1, help="memory updates the gradient flows back through")
+ap.add_argument("--eval-at", default="", help="(d:follow-ups) pairs scored besides d:d+1, e.g. 1:8,4:8,8:8")
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
 tok = stage_tokenizer(); m = stage_model(a.preset, a.init or None, tok.vocab_size)
 if a.init: load_weights(m, a.init)
 growth = parse_growth(a.growth)
 
-def batch(n: int, seed: int, split: str, syllables: int) -> list[dict]:
-    eps = generate_episodes(n, a.d + 1, seed, split, ["single"], ValueSpace(syllables=syllables), distances=[a.d])
+import random
+train_ds = [int(x) for x in a.ds.split(",")] if a.ds else [a.d]
+evals = [(a.d, a.d + 1)] + [tuple(int(x) for x in p.split(":")) for p in filter(None, a.eval_at.split(","))]
+
+def batch(n: int, seed: int, split: str, syllables: int, d: int | None = None, steps: int | None = None) -> list[dict]:
+    if d is None:
+        r = random.Random(f"probe:{seed}"); d = r.choice(train_ds); steps = r.randint(d + 1, max(a.length, d + 1))
+    eps = generate_episodes(n, steps, seed, split, ["single"], ValueSpace(syllables=syllables), distances=[d])
     return collate_episodes(list(EpisodeDataset(eps, tok, a.seq)))
 
 @torch.no_grad()
-def score(syllables: int, n: int = 256) -> dict:
+def score(syllables: int, n: int = 256, d: int = 1, steps: int = 2) -> dict:
     "Teacher-forced exact match of the last answer and its NLL, with the memory and with the STM reset."
-    m.eval(); turns, out = batch(n, 10**6 + 7, "test", syllables), {}
+    m.eval(); turns, out = batch(n, 10**6 + 7, "test", syllables, d, steps), {}
     for system in ("memory", "reset"):
         stm = m.init_stm(n)
         if system == "memory":
@@ -53,13 +65,16 @@ def score(syllables: int, n: int = 256) -> dict:
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.01); t0, rows = time.time(), []
 for step in range(a.steps):
     syl = ladder_rung(growth, step, a.steps)
-    loss, _ = smat_loss(m, batch(a.batch, step, "train", syl)); loss.backward()
+    loss, _ = smat_loss(m, batch(a.batch, step, "train", syl), a.bptt); loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step(); opt.zero_grad()
     if (step + 1) % a.eval_every == 0 or step == a.steps - 1:
         rows.append({"step": step + 1, "syllables": syl, "loss": round(loss.item(), 3), "seconds": round(time.time() - t0),
-                     "full_space": score(70), "in_use": score(syl)})
+                     "full_space": {f"{d}:{k}": score(70, d=d, steps=k) for d, k in evals}, "in_use": score(syl, d=a.d, steps=a.d + 1)})
         print(json.dumps(rows[-1]), flush=True)
+if a.save:
+    from rxt.train.checkpoint import save_weights
+    Path(a.save).mkdir(parents=True, exist_ok=True); save_weights(m, Path(a.save))
 if a.json:
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps({"command": "python tools/recall_probe.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k not in ("json", "threads")), "rows": rows}, indent=1) + "\n")
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k not in ("json", "threads", "save")), "rows": rows}, indent=1) + "\n")

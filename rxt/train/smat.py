@@ -4,6 +4,7 @@
 
 # %% ../../nbs/23_smat.ipynb #8cb816aa
 from __future__ import annotations
+import random
 import torch
 from torch import Tensor
 from ..nn.model import ReactiveTransformer
@@ -64,14 +65,17 @@ def parse_growth(spec: str) -> list[tuple[float, int]]:
     return rungs
 
 def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
-                   growth: list[tuple[float, int]] | None = None):
-    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps."
+                   growth: list[tuple[float, int]] | None = None, length: int = 0):
+    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps; `length`: the longest episode in follow-ups."
+    if length < 0: raise ValueError(f"ladder length={length} must be ≥ 0 (0: each rung's farthest distance + 1 follow-ups)")
     if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(",") if k.strip()]
     generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
     def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
         ds = ladder_rung(rungs, step, steps)
         values = ValueSpace(syllables=ladder_rung(growth, step, steps)) if growth else ValueSpace()
-        eps = generate_episodes(n, max(ds) + 1, ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k, "train", kinds, values, distances=ds)
+        s = ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k
+        turns = random.Random(s).randint(max(ds) + 1, max(length, max(ds) + 1))  # one length per micro-batch: turns stack
+        eps = generate_episodes(n, turns, s, "train", kinds, values, distances=ds)
         return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
     return draw
 
@@ -83,7 +87,7 @@ def train_smat(p: SmatParams) -> dict:
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds,
-                          parse_growth(p.ladder_values) if p.ladder_values else None) if p.ladder else None
+                          parse_growth(p.ladder_values) if p.ladder_values else None, p.ladder_length) if p.ladder else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes

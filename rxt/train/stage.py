@@ -116,7 +116,8 @@ class SmatParams(EpisodeParams):
     ladder: str = "0.7:1/0.85:1,2/1:1-4"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
     ladder_values: str = "0.25:10/0.45:20/0.65:40/1:70"  # syllables of the ladder's made-up values until each fraction of the steps; empty: all
-    batch_size: int = 32           # episodes per step
+    ladder_length: int = 8         # longest ladder episode in follow-ups: each batch draws its length up to this, unrelated turns before the fact (0: max distance + 1)
+    batch_size: int = 16           # episodes per step (16 of up to 9 turns cost about what 32 of the shortest did)
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
     eval_every: int = 300          # validate every N steps (0: at the end)
