@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 from rxt.app.pipeline import run_pipeline
-from rxt.train.stage import STAGES
+from rxt.train.stage import STAGES, BaselineParams, JointLMParams, SFTParams, SmatParams, run_params
+from rxt.train.smat import smat_ladder
 
 CHAIN = [s.name for s in STAGES if s.chain]
 SIDE = [s.name for s in STAGES if not s.chain]
@@ -33,7 +34,17 @@ def test_smoke_pipeline_chains_the_stages(project):
     assert set(res["recall_memory"]) and (run / "transcript.md").read_text().startswith("### Episode")
     # the stateless baseline trained beside the chain, sized after the RxT
     assert SIDE == ["25_baseline"] and (run / "25_baseline" / "chat" / "checkpoint" / "model.safetensors").exists()
-    assert json.loads((run / "25_baseline" / "metrics.json").read_text())["status"] == "completed"
+    base = json.loads((run / "25_baseline" / "metrics.json").read_text())
+    assert base["status"] == "completed"
+    # ... replaying stages 1, 2 and 4 with their own steps and batch sizes, read from the params.json each stage wrote
+    for phase, s, cls in (("lm", "20_joint_lm", JointLMParams), ("sft", "21_interaction_sft", SFTParams), ("chat", "23_smat", SmatParams)):
+        ran = run_params(run / s, cls)
+        assert base["phases"][phase] == [ran.steps, ran.batch_size], (phase, base["phases"])
+        assert json.loads((run / "25_baseline" / phase / "metrics.json").read_text())["steps"] == ran.steps
+    smat = run_params(run / "23_smat", SmatParams)     # the ladder it replays is the one stage 4 ran (smoke.ini's, not the default)
+    assert (smat.ladder, smat.steps, smat.ladder_length) == ("0.5:1/1:1,2", 3, SmatParams.ladder_length)
+    draw = smat_ladder(BaselineParams(rxt_run=str(run / "20_joint_lm")).rxt_stages()["chat"])
+    assert [e["interactions"] for e in draw(2, 0, 3)] == [e["interactions"] for e in smat_ladder(smat)(2, 0, 3)]
     # the smoke settings reached the notebooks (the defaults would train 1200 SMAT steps)
     assert json.loads((run / "23_smat" / "metrics.json").read_text())["steps"] == 3
     # never overwritten silently; --resume skips finished stages

@@ -15,13 +15,16 @@ from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import LMTextDataset, collate, encode_turn
 from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes, stage_run_dir, stage_tokenizer,
                              train_config, validation_episodes)
+from .sft import sft_records
+from .smat import smat_ladder
+from .trainer import to_device
 from ..nn.pretrained import checkpoint_config
 from ..nn.layers import AuxOutputs
 from .trainer import Trainer
 
 # %% auto #0
-__all__ = ['baseline_config', 'conversation_ids', 'ConversationDataset', 'conversation_loss', 'lm_loss', 'baseline_checkpoint',
-           'train_baseline']
+__all__ = ['EVAL_FOLLOWUPS', 'baseline_config', 'conversation_ids', 'ConversationDataset', 'conversation_loss', 'lm_loss',
+           'baseline_checkpoint', 'train_baseline']
 
 # %% ../../nbs/25_baseline.ipynb #be3af3dd
 def _n(m) -> int: return sum(p.numel() for p in m.parameters())
@@ -74,23 +77,44 @@ def baseline_checkpoint(run_dir: str | Path) -> Path:
     "The final checkpoint folder of a baseline run."
     return Path(run_dir) / "chat" / "checkpoint"
 
+EVAL_FOLLOWUPS = 8  # follow-ups of the evaluation's episodes (rxt pipeline's test set): the context must hold them
+
+def _done(d: Path) -> bool: return (d / "metrics.json").exists() and json.loads((d / "metrics.json").read_text()).get("status") == "completed"
+
+def _one_turn(records: list[dict]) -> list[dict]: return [{"query": r["query"], "answer": r["answer"], "interactions": []} for r in records]
+
 def train_baseline(p: BaselineParams) -> dict:
-    "Train the stateless baseline (LM phase, then conversation phase) into `p.run_dir`."
+    "Train the stateless baseline into `p.run_dir`: the RxT run's stage 1, 2 and 4 texts and budgets, replayed in three phases."
     tok = stage_tokenizer(p.tokenizer_path)
     rcfg = checkpoint_config(p.rxt_run) if p.rxt_run else replace(getattr(RxTConfig, p.preset)(), vocab_size=tok.vocab_size)
-    cfg = baseline_config(rcfg, p.episode_steps + 1)
-    root, docs = stage_run_dir(p.run_dir), read_corpus(p.corpus, p.max_docs)
-    lm_ds, lm_val = LMTextDataset(docs[len(docs) // 20 + 1:], tok, rcfg.seq_len), LMTextDataset(docs[:len(docs) // 20 + 1], tok, rcfg.seq_len)
-    lm_dir, chat_dir = root / "lm", root / "chat"
-    done = lambda d: (d / "metrics.json").exists() and json.loads((d / "metrics.json").read_text()).get("status") == "completed"
-    if not done(lm_dir):
-        Trainer(DecoderOnlyLM(cfg), lm_loss, lm_ds, train_config(p, p.lm_steps), lm_dir, valid_ds=lm_val, collate_fn=collate,
-                resume=p.resume and (lm_dir / "checkpoint").exists(), progress=p.progress).fit()
-    chats = [ConversationDataset(e, tok, rcfg.seq_len) for e in (read_training_episodes(p), validation_episodes(p))]
-    t = Trainer(DecoderOnlyLM(cfg), conversation_loss, chats[0], train_config(p, p.chat_steps), chat_dir, valid_ds=chats[1],
-                collate_fn=collate, init_from=lm_dir / "checkpoint", resume=p.resume and (chat_dir / "checkpoint").exists(), progress=p.progress)
-    summary = t.fit()
+    rx, phases = p.rxt_stages(), p.phases()
+    smat, sft = replace(rx["chat"], steps=phases["chat"][0]), rx["sft"]   # the ladder's rungs follow the phase's steps
+    cfg = baseline_config(rcfg, max(p.episode_steps, smat.ladder_length, EVAL_FOLLOWUPS) + 1)
+    root, docs, L = stage_run_dir(p.run_dir), read_corpus(p.corpus, p.max_docs), rcfg.seq_len
+    data = {"lm": (LMTextDataset(docs[len(docs) // 20 + 1:], tok, L), LMTextDataset(docs[:len(docs) // 20 + 1], tok, L)),
+            "sft": tuple(ConversationDataset(_one_turn(r), tok, L) for r in (sft_records(sft.n_pairs, sft.seed, sft.data, sft.fewshot),
+                                                                            sft_records(sft.n_valid, sft.seed, fewshot=False, split="validation"))),
+            "chat": tuple(ConversationDataset(e, tok, L) for e in (read_training_episodes(p), validation_episodes(p)))}
+    draw, now = smat_ladder(smat), {"t": None, "step": -1, "k": 0}
+    def ladder_loss(m, b):
+        "conversation_loss on stage 4's ladder episodes of this step (the batch the trainer drew is replaced; validation keeps its own)."
+        t = now["t"]
+        if m.training and draw is not None:
+            now.update(k=now["k"] + 1 if now["step"] == t.step else 0, step=t.step)
+            ds = ConversationDataset(draw(t.step, now["k"], b["input_ids"].shape[0]), tok, L)
+            b = to_device(collate([ds[i] for i in range(len(ds))]), b["input_ids"].device)
+        return conversation_loss(m, b)
+    prev = None
+    for name, objective in (("lm", lm_loss), ("sft", conversation_loss), ("chat", ladder_loss)):
+        d, (steps, batch) = root / name, phases[name]
+        if not _done(d):
+            now["t"] = Trainer(DecoderOnlyLM(cfg), objective, data[name][0], train_config(p, steps, batch), d, valid_ds=data[name][1],
+                               collate_fn=collate, init_from=prev, resume=p.resume and (d / "checkpoint").exists(), progress=p.progress)
+            now["t"].fit()
+        prev = d / "checkpoint"
     cfg.save(root / "config.json")
-    s = {**summary, "run_dir": str(root), "checkpoint": str(baseline_checkpoint(root)), "lm_run": str(lm_dir)}
+    summary = json.loads((root / "chat" / "metrics.json").read_text())
+    s = {**summary, "run_dir": str(root), "checkpoint": str(baseline_checkpoint(root)), "phases": {k: list(v) for k, v in phases.items()},
+         "lm_run": str(root / "lm"), "sft_run": str(root / "sft")}
     (root / "metrics.json").write_text(json.dumps(s, indent=2) + "\n")
     return s

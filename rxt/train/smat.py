@@ -17,7 +17,8 @@ from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model,
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_batches', 'train_smat']
+__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_episodes', 'ladder_batches', 'smat_ladder',
+           'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -64,20 +65,31 @@ def parse_growth(spec: str) -> list[tuple[float, int]]:
     for _, n in rungs: ValueSpace(syllables=n)                                 # refuses an inventory out of range, naming it
     return rungs
 
-def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
-                   growth: list[tuple[float, int]] | None = None, length: int = 0):
+def ladder_episodes(rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
+                    growth: list[tuple[float, int]] | None = None, length: int = 0):
     "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps; `length`: the longest episode in follow-ups."
     if length < 0: raise ValueError(f"ladder length={length} must be ≥ 0 (0: each rung's farthest distance + 1 follow-ups)")
     if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(",") if k.strip()]
     generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
-    def draw(step: int, k: int, n: int) -> list[dict[str, Tensor]]:
+    def draw(step: int, k: int, n: int) -> list[dict]:
         ds = ladder_rung(rungs, step, steps)
         values = ValueSpace(syllables=ladder_rung(growth, step, steps)) if growth else ValueSpace()
         s = ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k
         turns = random.Random(s).randint(max(ds) + 1, max(length, max(ds) + 1))  # one length per micro-batch: turns stack
-        eps = generate_episodes(n, turns, s, "train", kinds, values, distances=ds)
-        return collate_episodes(list(EpisodeDataset(eps, tok, seq_len)))
+        return generate_episodes(n, turns, s, "train", kinds, values, distances=ds)
     return draw
+
+def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
+                   growth: list[tuple[float, int]] | None = None, length: int = 0):
+    "`ladder_episodes`, tokenized and batched turn by turn for `smat_loss`."
+    episodes = ladder_episodes(rungs, steps, seed, rank, kinds, growth, length)
+    return lambda step, k, n: collate_episodes(list(EpisodeDataset(episodes(step, k, n), tok, seq_len)))
+
+def smat_ladder(p: SmatParams, rank: int = 0):
+    "The ladder's episode draw (step, k, n) → episodes of a stage-4 run's parameters; None when `p.ladder` is empty."
+    if not p.ladder: return None
+    return ladder_episodes(parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds,
+                           parse_growth(p.ladder_values) if p.ladder_values else None, p.ladder_length)
 
 # %% ../../nbs/23_smat.ipynb #439b4fe2
 def train_smat(p: SmatParams) -> dict:
@@ -86,8 +98,8 @@ def train_smat(p: SmatParams) -> dict:
     model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-    draw = ladder_batches(tok, model.cfg.seq_len, parse_ladder(p.ladder), p.steps, p.seed, rank, p.ladder_kinds,
-                          parse_growth(p.ladder_values) if p.ladder_values else None, p.ladder_length) if p.ladder else None
+    episodes = smat_ladder(p, rank)
+    draw = (lambda step, k, n: collate_episodes(list(EpisodeDataset(episodes(step, k, n), tok, model.cfg.seq_len)))) if episodes else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes

@@ -4,8 +4,8 @@
 
 # %% ../../nbs/12b_stage.ipynb #6a239165
 from __future__ import annotations
-import tempfile
-from dataclasses import dataclass, fields
+import json, tempfile
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import ClassVar
 import torch.nn.functional as F
@@ -18,9 +18,9 @@ from ..data.tokenizer import RxTTokenizer, load_default_tokenizer
 from .trainer import TrainConfig, Trainer
 
 # %% auto #0
-__all__ = ['STAGES', 'StageParams', 'JointLMParams', 'SFTParams', 'EpisodeParams', 'MemAttnParams', 'SmatParams',
+__all__ = ['STAGES', 'PARAMS', 'StageParams', 'JointLMParams', 'SFTParams', 'EpisodeParams', 'MemAttnParams', 'SmatParams',
            'BaselineParams', 'MrlParams', 'train_config', 'Stage', 'stage_named', 'stage_model', 'stage_tokenizer',
-           'stage_run_dir', 'stage_trainer', 'finish_stage', 'read_corpus', 'read_training_episodes',
+           'stage_run_dir', 'stage_trainer', 'run_params', 'finish_stage', 'read_corpus', 'read_training_episodes',
            'validation_episodes', 'episode_data', 'ar_loss']
 
 # %% ../../nbs/12b_stage.ipynb #227ff89f
@@ -128,19 +128,31 @@ class SmatParams(EpisodeParams):
 
 @dataclass(frozen=True)
 class BaselineParams(EpisodeParams):
-    "The stateless decoder-only baseline (`25_baseline`): a language-model phase, then conversations."
+    "The stateless decoder-only baseline (`25_baseline`): the RxT's training texts and budgets replayed, the history in its context."
     stage: ClassVar[str] = "25_baseline"
-    rxt_run: str = ""              # an RxT run folder whose size the baseline matches; empty: the preset's RxT
+    rxt_run: str = ""              # the RxT run's stage-1 folder: its size is matched and its stages' data and budgets replayed (their params.json); empty: the preset's RxT, the stage classes' defaults
     corpus: str = "tinystories"    # text for the language-model phase (as in stage 1)
     max_docs: int = 0              # documents for the language-model phase (0: all)
-    lm_steps: int = 600            # optimizer steps of the language-model phase (stage 1's budget)
-    chat_steps: int = 1000         # optimizer steps of the conversation phase (the whole history in context)
-    batch_size: int = 16           # sequences (LM) or episodes (conversation) per step
-    lr: float = 2e-3               # peak learning rate of both phases
+    lm_steps: int = 0              # optimizer steps of the language-model phase; 0: stage 1's
+    sft_steps: int = 0             # optimizer steps on stage 2's interactions; 0: stage 2's
+    chat_steps: int = 0            # optimizer steps on stage 4's episodes, the whole history in context; 0: stage 4's
+    batch_size: int = 0            # sequences, interactions or episodes per step; 0: each phase as its RxT stage
+    lr: float = 2e-3               # peak learning rate of every phase
     warmup_steps: int = 100        # linear warm-up steps of each phase
     eval_every: int = 300          # validate every N steps (0: at the end)
 
-    def total_steps(self) -> int: return self.lm_steps + self.chat_steps
+    def rxt_stages(self) -> dict[str, StageParams]:
+        "The RxT stages each phase replays (lm: stage 1, sft: stage 2, chat: stage 4), as `rxt_run`'s run ran them."
+        classes = {"lm": JointLMParams, "sft": SFTParams, "chat": SmatParams}
+        if not self.rxt_run: return {k: c() for k, c in classes.items()}
+        return {k: run_params(Path(self.rxt_run).parent / c.stage, c) for k, c in classes.items()}
+
+    def phases(self) -> dict[str, tuple[int, int]]:
+        "Optimizer steps and batch size of each phase."
+        s = self.rxt_stages()
+        return {k: (getattr(self, f"{k}_steps") or s[k].steps, self.batch_size or s[k].batch_size) for k in s}
+
+    def total_steps(self) -> int: return sum(n for n, _ in self.phases().values())
 
 @dataclass(frozen=True)
 class MrlParams(StageParams):
@@ -168,9 +180,9 @@ class MrlParams(StageParams):
     def total_steps(self) -> int: return len(self.schedule()) * self.iterations
 
 # %% ../../nbs/12b_stage.ipynb #4f7cc307
-def train_config(p: StageParams, steps: int | None = None, **extra) -> TrainConfig:
-    "The trainer's settings of a stage run, every stage setting passed from `p` (`steps` for a phase of it)."
-    return TrainConfig(steps=p.steps if steps is None else steps, batch_size=p.batch_size, lr=p.lr,
+def train_config(p: StageParams, steps: int | None = None, batch_size: int | None = None, **extra) -> TrainConfig:
+    "The trainer's settings of a stage run, every stage setting passed from `p` (`steps` and `batch_size` for a phase of it)."
+    return TrainConfig(steps=p.steps if steps is None else steps, batch_size=p.batch_size if batch_size is None else batch_size, lr=p.lr,
                        warmup_steps=p.warmup_steps, eval_every=p.eval_every, seed=p.seed, **extra)
 
 # %% ../../nbs/12b_stage.ipynb #bd130a57
@@ -219,9 +231,22 @@ def stage_run_dir(run_dir: str | Path = "") -> Path:
     return Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="rxt-run-")) / "run"
 
 def stage_trainer(p: StageParams, model, objective, data: tuple, collate_fn, cfg: TrainConfig | None = None) -> Trainer:
-    "The Trainer of a stage run: `data` is (train, valid); run folder, start checkpoint and resume come from `p`."
-    return Trainer(model, objective, data[0], cfg or train_config(p), stage_run_dir(p.run_dir), valid_ds=data[1], collate_fn=collate_fn,
-                   init_from=getattr(p, "init_from", "") or None, resume=p.resume, progress=p.progress)
+    "The Trainer of a stage run: `data` is (train, valid); run folder, start checkpoint and resume come from `p`, which is kept as `params.json`."
+    t = Trainer(model, objective, data[0], cfg or train_config(p), stage_run_dir(p.run_dir), valid_ds=data[1], collate_fn=collate_fn,
+                init_from=getattr(p, "init_from", "") or None, resume=p.resume, progress=p.progress)
+    if t.info.is_main: (t.run_dir / PARAMS).write_text(json.dumps({"stage": p.stage, **asdict(p)}, indent=2) + "\n")
+    return t
+
+PARAMS = "params.json"  # a stage run's parameters, as it ran: what the baseline replays
+
+def run_params(stage_dir: str | Path, cls: type[StageParams]) -> StageParams:
+    "The parameters the `cls` stage of a run was run with: `stage_dir` is that stage's run folder."
+    f = Path(stage_dir) / PARAMS
+    if not f.is_file(): raise FileNotFoundError(f"{f} not found: {cls.stage} in {Path(stage_dir).parent} was not run by this version of rxt "
+                                                f"(which writes {PARAMS} into each stage's run folder); rerun it")
+    d = json.loads(f.read_text())
+    if d.pop("stage", cls.stage) != cls.stage: raise ValueError(f"{f} holds the parameters of another stage, not {cls.stage}")
+    return cls(**{k: v for k, v in d.items() if k in {x.name for x in fields(cls)}})
 
 def finish_stage(trainer: Trainer) -> dict:
     "Train, then put the model's `config.json` beside the metrics; the summary names the run folder."
