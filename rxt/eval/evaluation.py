@@ -246,8 +246,9 @@ def update_readme(readme: str | Path, section: str) -> None:
 
 # %% ../../nbs/40_eval.ipynb #38601b66
 def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turns_json: str | Path | None = None,
-           root: str | Path = ".", log=print) -> dict:
-    "Evaluate `run`, draw the STM figures from it (papermill) and rewrite the README's results section."
+           root: str | Path = ".", log=print, followups: int = 8) -> dict:
+    "Evaluate `run`, draw the STM figures from it (papermill) and rewrite the README's results section; retention on test episodes of `followups` follow-ups."
+    if followups < 1: raise ValueError(f"followups={followups} must be ≥ 1 (8: distances 1, 2, 4, 8; 16 adds 16)")
     import papermill as pm
     root, run = Path(root).resolve(), Path(run).resolve()
     if turns_json is not None: turns_json = Path(turns_json).resolve()  # the analysis notebook runs from nbs/
@@ -258,7 +259,8 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
         turns_json.write_text(json.dumps(bench_turns(), indent=1) + "\n")
     from rxt.eval.retention import evaluate_retention, format_retention
     from rxt.data.dialogues import KINDS
-    ret = evaluate_retention(run, n_episodes, steps=16, split="test", distances=(1, 2, 4, 8, 16), kinds=KINDS)  # every kind, single-fact included
+    ret = evaluate_retention(run, n_episodes, steps=followups, split="test", kinds=KINDS,  # every kind, single-fact included
+                             distances=tuple(d for d in (1, 2, 4, 8, 16, 32) if d <= followups))
     (run / "retention.json").write_text(ret.to_json() + "\n")
     log(format_retention(ret))
     ev = evaluate_run(run, n_episodes, 8, babi_per_task, turns_json=turns_json, split="test")

@@ -123,7 +123,7 @@ class SmatParams(EpisodeParams):
     eval_every: int = 300          # validate every N steps (0: at the end)
     unfreeze_memory_at: int = 0    # step from which memory attention trains (decoder only before; 0: from the start)
     unfreeze_encoder_at: int = 0   # step from which the encoder (and the shared embedding) trains
-    bptt: int = 1                  # memory updates the gradient flows back through (1: detach between steps)
+    bptt: int = 8                  # memory updates the gradient flows back through (1: detach between steps; 8: the ladder's longest episode)
     n_eval: int = 16               # held-out episodes for the notebook's retention check
 
 @dataclass(frozen=True)
