@@ -17,8 +17,8 @@ from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model,
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_episodes', 'ladder_batches', 'smat_ladder',
-           'train_smat']
+__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_episodes', 'ladder_batches', 'batched',
+           'smat_ladder', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -82,7 +82,10 @@ def ladder_episodes(rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str 
 def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
                    growth: list[tuple[float, int]] | None = None, length: int = 0):
     "`ladder_episodes`, tokenized and batched turn by turn for `smat_loss`."
-    episodes = ladder_episodes(rungs, steps, seed, rank, kinds, growth, length)
+    return batched(ladder_episodes(rungs, steps, seed, rank, kinds, growth, length), tok, seq_len)
+
+def batched(episodes, tok, seq_len: int):
+    "An episode draw (step, k, n) → episodes, turned into one that returns them tokenized and batched turn by turn."
     return lambda step, k, n: collate_episodes(list(EpisodeDataset(episodes(step, k, n), tok, seq_len)))
 
 def smat_ladder(p: SmatParams, rank: int = 0):
@@ -99,7 +102,7 @@ def train_smat(p: SmatParams) -> dict:
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     episodes = smat_ladder(p, rank)
-    draw = (lambda step, k, n: collate_episodes(list(EpisodeDataset(episodes(step, k, n), tok, model.cfg.seq_len)))) if episodes else None
+    draw = batched(episodes, tok, model.cfg.seq_len) if episodes else None
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes
