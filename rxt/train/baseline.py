@@ -16,7 +16,7 @@ from ..data.datasets import LMTextDataset, collate, encode_turn
 from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes, stage_run_dir, stage_tokenizer,
                              train_config, validation_episodes)
 from .sft import sft_records
-from .smat import smat_ladder
+from .smat import smat_ladder, parse_lengths
 from .trainer import to_device
 from ..nn.pretrained import checkpoint_config
 from ..nn.layers import AuxOutputs
@@ -89,7 +89,7 @@ def train_baseline(p: BaselineParams) -> dict:
     rcfg = checkpoint_config(p.rxt_run) if p.rxt_run else replace(getattr(RxTConfig, p.preset)(), vocab_size=tok.vocab_size)
     rx, phases = p.rxt_stages(), p.phases()
     smat, sft = replace(rx["chat"], steps=phases["chat"][0]), rx["sft"]   # the ladder's rungs follow the phase's steps
-    cfg = baseline_config(rcfg, max(p.episode_steps, smat.ladder_length, EVAL_FOLLOWUPS) + 1)
+    cfg = baseline_config(rcfg, max(p.episode_steps, *(n for _, n in parse_lengths(smat.ladder_length)), EVAL_FOLLOWUPS) + 1)
     root, docs, L = stage_run_dir(p.run_dir), read_corpus(p.corpus, p.max_docs), rcfg.seq_len
     data = {"lm": (LMTextDataset(docs[len(docs) // 20 + 1:], tok, L), LMTextDataset(docs[:len(docs) // 20 + 1], tok, L)),
             "sft": tuple(ConversationDataset(_one_turn(r), tok, L) for r in (sft_records(sft.n_pairs, sft.seed, sft.data, sft.fewshot),

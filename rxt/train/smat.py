@@ -17,8 +17,8 @@ from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model,
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_growth', 'ladder_episodes', 'ladder_batches', 'batched',
-           'smat_ladder', 'train_smat']
+__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_growth', 'parse_lengths', 'ladder_episodes',
+           'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
@@ -56,31 +56,45 @@ def ladder_rung(rungs: list[tuple[float, object]], step: int, steps: int):
     "The rung's value at `step` of `steps`: the distances trained (a ladder), or the syllables in use (a growth)."
     return next(d for f, d in rungs if step < f * steps or f >= 1)
 
+def parse_schedule(spec: str | int, what: str = "schedule", unit: str = "n") -> list[tuple[float, int]]:
+    "'0.5:10/1:70' → [(0.5, 10), (1.0, 70)]: an integer setting until each fraction of the steps; a bare '8' (or 8) is '1:8'."
+    spec = str(spec).strip()
+    if spec.lstrip("-").isdigit(): spec = f"1:{spec}"
+    try: rungs = [(float(f), int(n)) for f, n in (part.split(":") for part in filter(None, (x.strip() for x in spec.split("/"))))]
+    except ValueError: raise ValueError(f"{what} {spec!r} is not 'fraction:{unit}/…' (e.g. '0.5:10/1:70')") from None
+    if not rungs or rungs[-1][0] < 1 or any(a[0] >= b[0] for a, b in zip(rungs, rungs[1:])):
+        raise ValueError(f"{what} {spec!r}: fractions must increase to 1")
+    return rungs
+
 def parse_growth(spec: str) -> list[tuple[float, int]]:
     "'0.5:10/1:70' → [(0.5, 10), (1.0, 70)]: the syllable inventory of the values until each fraction of the steps."
-    try: rungs = [(float(f), int(n)) for f, n in (part.split(":") for part in filter(None, (x.strip() for x in spec.split("/"))))]
-    except ValueError: raise ValueError(f"value growth {spec!r} is not 'fraction:syllables/…' (e.g. '0.5:10/1:70')") from None
-    if not rungs or rungs[-1][0] < 1 or any(a[0] >= b[0] for a, b in zip(rungs, rungs[1:])):
-        raise ValueError(f"value growth {spec!r}: fractions must increase to 1")
+    rungs = parse_schedule(spec, "value growth", "syllables")
     for _, n in rungs: ValueSpace(syllables=n)                                 # refuses an inventory out of range, naming it
     return rungs
 
+def parse_lengths(spec: str | int) -> list[tuple[float, int]]:
+    "'0.4:0/1:8' → [(0.4, 0), (1.0, 8)]: the ladder's longest episode in follow-ups until each fraction of the steps (0: as short as the rung allows)."
+    rungs = parse_schedule(spec, "ladder length", "follow-ups")
+    for _, n in rungs:
+        if n < 0: raise ValueError(f"ladder length={n} must be ≥ 0 (0: each rung's farthest distance + 1 follow-ups)")
+    return rungs
+
 def ladder_episodes(rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
-                    growth: list[tuple[float, int]] | None = None, length: int = 0):
-    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps; `length`: the longest episode in follow-ups."
-    if length < 0: raise ValueError(f"ladder length={length} must be ≥ 0 (0: each rung's farthest distance + 1 follow-ups)")
+                    growth: list[tuple[float, int]] | None = None, length: int | str | list[tuple[float, int]] = 0):
+    "A function (step, k, n) → the k-th micro-batch of `n` fresh training episodes of `kinds` at `step`, the same on every call; `growth`: the value space's syllables by fraction of the steps; `length`: the longest episode in follow-ups, or a schedule of it (`parse_lengths`)."
+    lengths = length if isinstance(length, list) else parse_lengths(length)
     if isinstance(kinds, str): kinds = [k.strip() for k in kinds.split(",") if k.strip()]
     generate_episodes(0, 2, kinds=kinds)  # refuse unknown kinds now, not at the first step
     def draw(step: int, k: int, n: int) -> list[dict]:
         ds = ladder_rung(rungs, step, steps)
         values = ValueSpace(syllables=ladder_rung(growth, step, steps)) if growth else ValueSpace()
         s = ((seed * 1009 + rank) * 1_000_003 + step) * 64 + k
-        turns = random.Random(s).randint(max(ds) + 1, max(length, max(ds) + 1))  # one length per micro-batch: turns stack
+        turns = random.Random(s).randint(max(ds) + 1, max(ladder_rung(lengths, step, steps), max(ds) + 1))  # one length per micro-batch: turns stack
         return generate_episodes(n, turns, s, "train", kinds, values, distances=ds)
     return draw
 
 def ladder_batches(tok, seq_len: int, rungs, steps: int, seed: int = 0, rank: int = 0, kinds: str | Sequence[str] = MODES,
-                   growth: list[tuple[float, int]] | None = None, length: int = 0):
+                   growth: list[tuple[float, int]] | None = None, length: int | str | list[tuple[float, int]] = 0):
     "`ladder_episodes`, tokenized and batched turn by turn for `smat_loss`."
     return batched(ladder_episodes(rungs, steps, seed, rank, kinds, growth, length), tok, seq_len)
 

@@ -112,12 +112,12 @@ class SmatParams(EpisodeParams):
     "Stage 4, supervised memory-aware training (`23_smat`)."
     stage: ClassVar[str] = "23_smat"
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
-    steps: int = 1200              # optimizer steps
-    ladder: str = "0.7:1/0.85:1,2/1:1-4"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
+    steps: int = 1800              # optimizer steps
+    ladder: str = "0.8:1/1:1,2"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
-    ladder_values: str = "0.25:10/0.45:20/0.65:40/1:70"  # syllables of the ladder's made-up values until each fraction of the steps; empty: all
-    ladder_length: int = 8         # longest ladder episode in follow-ups: each batch draws its length up to this, unrelated turns before the fact (0: max distance + 1)
-    batch_size: int = 16           # episodes per step (16 of up to 9 turns cost about what 32 of the shortest did)
+    ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ('0.5:10/1:70'); empty: all 70 from the start
+    ladder_length: str = "0.55:0/1:8"  # longest ladder episode in follow-ups until each fraction of the steps (23_smat): each batch draws its length up to this, unrelated turns before the fact; 0: the rung's max distance + 1, the fact right after the opening story
+    batch_size: int = 16           # episodes per step (the skill grows with the episodes seen; 16 of up to 9 turns cost about what 32 of the shortest do)
     lr: float = 1e-3               # peak learning rate
     warmup_steps: int = 100        # linear warm-up steps
     eval_every: int = 300          # validate every N steps (0: at the end)
@@ -246,7 +246,9 @@ def run_params(stage_dir: str | Path, cls: type[StageParams]) -> StageParams:
                                                 f"(which writes {PARAMS} into each stage's run folder); rerun it")
     d = json.loads(f.read_text())
     if d.pop("stage", cls.stage) != cls.stage: raise ValueError(f"{f} holds the parameters of another stage, not {cls.stage}")
-    return cls(**{k: v for k, v in d.items() if k in {x.name for x in fields(cls)}})
+    kinds = {x.name: type(x.default) for x in fields(cls)}
+    # a setting that became a schedule string (ladder_length) was written as an integer by earlier runs
+    return cls(**{k: str(v) if kinds[k] is str and type(v) is int else v for k, v in d.items() if k in kinds})
 
 def finish_stage(trainer: Trainer) -> dict:
     "Train, then put the model's `config.json` beside the metrics; the summary names the run folder."
