@@ -320,6 +320,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                   'rxt/eval/retention.py'),
                                     'rxt.eval.retention._label': ('retention.html#_label', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention._pct': ('retention.html#_pct', 'rxt/eval/retention.py'),
+                                    'rxt.eval.retention._shown': ('retention.html#_shown', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.answer_nll': ('retention.html#answer_nll', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.evaluate_retention': ('retention.html#evaluate_retention', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.format_retention': ('retention.html#format_retention', 'rxt/eval/retention.py'),

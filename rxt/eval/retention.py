@@ -238,6 +238,11 @@ def format_retention(res: RetentionResult) -> str:
     return "\n".join(lines)
 
 # %% ../../nbs/40a_retention.ipynb #beb630c2
+def _shown(p: Path) -> str:
+    "A path as a reader can use it: relative to the working directory when it lies under it (tables name the model, not this machine)."
+    try: return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError: return str(p)
+
 def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer]:
     "The RxT, RxT-with-reset and baseline answerers of a pipeline run (tiny untrained models if `run` is empty), and its tokenizer."
     from rxt.train.baseline import baseline_checkpoint, baseline_config
@@ -253,7 +258,7 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
         tok_dir = Path(run) / "tokenizer"
         tok = stage_tokenizer(tok_dir if (tok_dir / "tokenizer.json").exists() else "")
         rxt, base = ReactiveTransformer.from_pretrained(smat), DecoderOnlyLM.from_pretrained(bpath) if bpath.exists() else None
-        labels = (str(smat), str(bpath))
+        labels = (_shown(smat), _shown(bpath))
     systems = {"rxt": RxTAnswerer(rxt, model=labels[0]), "rxt_reset": RxTAnswerer(rxt, reset=True, model=labels[0])}
     if base is not None: systems["baseline"] = HistoryAnswerer(base, rxt.cfg.seq_len, model=labels[1])
     return systems, tok

@@ -43,6 +43,8 @@ class StageParams:
     def __post_init__(self):
         for f in fields(self):
             v, d = getattr(self, f.name), f.default
+            if type(d) is str and type(v) in (int, float):   # a schedule given as one number ('ladder_length = 8' in settings.ini, older runs' params.json)
+                object.__setattr__(self, f.name, v := str(v))
             ok = isinstance(v, type(d)) or (type(d) is float and type(v) is int)
             if not ok: raise ValueError(f"{self.stage}: {f.name}={v!r} should be a {type(d).__name__} (default {d!r})")
 
@@ -246,9 +248,7 @@ def run_params(stage_dir: str | Path, cls: type[StageParams]) -> StageParams:
                                                 f"(which writes {PARAMS} into each stage's run folder); rerun it")
     d = json.loads(f.read_text())
     if d.pop("stage", cls.stage) != cls.stage: raise ValueError(f"{f} holds the parameters of another stage, not {cls.stage}")
-    kinds = {x.name: type(x.default) for x in fields(cls)}
-    # a setting that became a schedule string (ladder_length) was written as an integer by earlier runs
-    return cls(**{k: str(v) if kinds[k] is str and type(v) is int else v for k, v in d.items() if k in kinds})
+    return cls(**{k: v for k, v in d.items() if k in {x.name for x in fields(cls)}})
 
 def finish_stage(trainer: Trainer) -> dict:
     "Train, then put the model's `config.json` beside the metrics; the summary names the run folder."
