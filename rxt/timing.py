@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 
 # %% auto #0
-__all__ = ['median_time', 'record']
+__all__ = ['median_time', 'interleaved_times', 'record']
 
 # %% ../nbs/00a_timing.ipynb #b5969fb9
 def _sync(device):
@@ -24,6 +24,19 @@ def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, dev
         _sync(device); t0 = time.perf_counter(); fn(); _sync(device)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+def interleaved_times(fns: dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1,
+                      device: str | torch.device = "cpu") -> dict[str, float]:
+    "Median wall time of each `fns[name]()` in seconds, timed in rounds that call every function once in turn."
+    if repeats < 1: raise ValueError(f"repeats={repeats} must be ≥ 1")
+    for _ in range(warmup):
+        for fn in fns.values(): fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):                 # a slow spell of the machine hits every function alike
+        for name, fn in fns.items():
+            _sync(device); t0 = time.perf_counter(); fn(); _sync(device)
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 def record(bench: str, impl: str, T: int, seconds: float, **extra) -> dict:
     "One benchmark record."

@@ -53,13 +53,14 @@ def ratio_table(recs: list[dict], baseline: str) -> dict[int, dict[str, float]]:
     return out
 
 def format_records(recs: list[dict], baseline: str | None = None) -> str:
-    "A markdown table of records (and ratios to `baseline` if given)."
-    rows = ["| bench | impl | T | seconds |" + (f" × {baseline} |" if baseline else ""),
-            "|---|---|---|---|" + ("---|" if baseline else "")]
+    "A markdown table of records (and ratios to `baseline` if given; ratio fields `x_NAME` the records carry are columns too)."
+    xs = [k for k in (recs[0] if recs else {}) if k.startswith("x_") and all(k in r for r in recs)]
+    rows = ["| bench | impl | T | seconds |" + (f" × {baseline} |" if baseline else "") + "".join(f" × {k[2:]} |" for k in xs),
+            "|---|---|---|---|" + ("---|" if baseline else "") + "---|" * len(xs)]
     ratios = ratio_table(recs, baseline) if baseline else {}
     for r in recs:
         extra = f" {ratios.get(r['T'], {}).get(r['impl'], float('nan')):.2f} |" if baseline else ""
-        rows.append(f"| {r['bench']} | {r['impl']} | {r['T']} | {r['seconds']:.4g} |" + extra)
+        rows.append(f"| {r['bench']} | {r['impl']} | {r['T']} | {r['seconds']:.4g} |" + extra + "".join(f" {r[k]:.2f} |" for k in xs))
     return "\n".join(rows)
 
 # %% ../../nbs/50_bench.ipynb #a5073ca1

@@ -112,10 +112,25 @@ def experts_sorted(x: Tensor,        # (N, C) tokens
     order = flat.argsort(stable=True)                       # (N·K,) slots grouped by expert
     token = order // K                                      # (N·K,) token of each sorted slot
     counts = torch.bincount(flat, minlength=E).tolist()     # E ints: the one host sync
+    gate = weights.reshape(-1).index_select(0, order)[:, None].to(x.dtype)  # (N·K, 1) each sorted slot's weight
+    if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weights, w1, b1, w2, b2))):
+        return _experts_sorted_inference(x, token, counts, gate, w1, b1, w2, b2)
     xs = x.index_select(0, token).split(counts)             # E blocks (n_e, C)
     ys = [expert_swiglu(xe, *params) for xe, params, n in zip(xs, _unstack(w1, b1, w2, b2), counts) if n]
-    y = torch.cat(ys) * weights.reshape(-1).index_select(0, order)[:, None].to(x.dtype)  # (N·K, C)
-    return x.new_zeros(N, C).index_add_(0, token, y)        # (N, C)
+    return x.new_zeros(N, C).index_add_(0, token, torch.cat(ys) * gate)  # (N, C)
+
+def _experts_sorted_inference(x, token, counts, gate, w1, b1, w2, b2) -> Tensor:
+    "The sorted dispatch without autograd: SiLU and its product in place, each expert writing its rows of one buffer."
+    xs, y, s = x.index_select(0, token), x.new_empty(token.numel(), x.shape[1]), 0  # (N·K, C) each
+    for e, n in enumerate(counts):
+        if not n: continue
+        h = xs[s:s + n] @ w1[e] if b1 is None else torch.addmm(b1[e], xs[s:s + n], w1[e])  # (n, 2·d_ff)
+        lin, g = h.chunk(2, dim=-1)
+        g = F.silu(g, inplace=True).mul_(lin)                # (n, d_ff)
+        if b2 is None: torch.mm(g, w2[e], out=y[s:s + n])
+        else: torch.addmm(b2[e], g, w2[e], out=y[s:s + n])
+        s += n
+    return x.new_zeros(x.shape).index_add_(0, token, y.mul_(gate))  # (N, C)
 
 # %% ../../nbs/03_moe.ipynb #8d9099db
 def experts_gathered(x: Tensor,        # (N, C) tokens
@@ -206,23 +221,25 @@ def active_params(model: nn.Module) -> int:
     return total_params(model) - idle
 
 # %% ../../nbs/03_moe.ipynb #b103a6d7
-def bench_moe(tokens: int = 4096, n_experts: int = 12, top_k: int = 2, d_model: int = 128, d_ff: int = 256,
-              repeats: int = 5, device: str | None = None, backward: bool = True, **_) -> list[dict]:
-    "Time the vectorised MoE, the naive expert loop and a dense SwiGLU of the same active width."
-    from rxt.timing import median_time, record
+def bench_moe(tokens: int = 4096, shapes: tuple[tuple[int, int], ...] = ((12, 2), (20, 4)), d_model: int = 128, d_ff: int = 256,
+              repeats: int = 15, device: str | None = None, backward: bool = True, **_) -> list[dict]:
+    "Time the vectorised MoE, the naive expert loop and a dense SwiGLU of the same active width, for each (experts, top-k) shape."
+    from rxt.timing import interleaved_times, record
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    torch.manual_seed(0)
-    moe = MoEFeedForward(d_model, FFConfig(d_ff=d_ff, n_experts=n_experts, top_k=top_k)).to(device)
-    dense = SwiGLU(d_model, top_k * d_ff).to(device)
-    x = torch.randn(1, tokens, d_model, device=device)
-    impls = {"moe": moe, "naive": lambda t: moe_naive(t, moe), "dense": dense}
     recs = []
-    for name, fn in impls.items():
-        with torch.no_grad(): t = median_time(lambda: fn(x), repeats, device=device)
-        recs.append(record("moe", name, tokens, t, experts=n_experts, top_k=top_k))
-    if backward:
-        xg = x.clone().requires_grad_()
-        for name, fn in impls.items():
-            t = median_time(lambda: fn(xg).sum().backward(), repeats, device=device)
-            recs.append(record("moe", name + "+bwd", tokens, t, experts=n_experts, top_k=top_k))
+    for n_experts, top_k in shapes:
+        torch.manual_seed(0)
+        moe = MoEFeedForward(d_model, FFConfig(d_ff=d_ff, n_experts=n_experts, top_k=top_k)).to(device)
+        dense = SwiGLU(d_model, top_k * d_ff).to(device)
+        x = torch.randn(1, tokens, d_model, device=device)
+        impls = {"moe": moe, "naive": lambda t: moe_naive(t, moe), "dense": dense}
+        with torch.no_grad(): ts = interleaved_times({n: (lambda f=f: f(x)) for n, f in impls.items()}, repeats, device=device)
+        if backward:
+            xg = x.clone().requires_grad_()
+            ts |= {n + "+bwd": t for n, t in interleaved_times({n: (lambda f=f: f(xg).sum().backward()) for n, f in impls.items()},
+                                                                repeats, device=device).items()}
+        for name, t in ts.items():
+            ref = "+bwd" if name.endswith("+bwd") else ""
+            recs.append(record(f"moe E{n_experts}/K{top_k}", name, tokens, t, experts=n_experts, top_k=top_k,
+                               x_dense=t / ts["dense" + ref], x_loop=t / ts["naive" + ref]))
     return recs
