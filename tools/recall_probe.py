@@ -1,8 +1,8 @@
 """How fast stage 4 teaches a model to carry an unseen value through the STM: one-fact episodes, one distance, a growing value space.
 
 A probe, not a stage: it trains with `smat_loss` on fresh `single` episodes (rxt.data.dialogues) asked `--d` turns after
-the fact was told, with the syllable inventory of the made-up values grown along the steps (`--growth`, as
-SmatParams.ladder_values), and every `--eval-every` steps scores 256 test-split episodes (values that occur in no training
+the fact was told, optionally with the syllable inventory of the made-up values grown along the steps (`--growth`, as
+SmatParams.ladder_values can; the default '1:70' is the full space from the start), and every `--eval-every` steps scores 256 test-split episodes (values that occur in no training
 text) with the memory and with the STM reset. The score is the teacher-forced exact match of the whole last answer
 (every answer token, given the reference tokens before it, is the argmax), plus the answer's mean NLL; it measures both
 on the full value space (70 syllables) and on the inventory in use. Teacher forcing makes it cheap; the retention
