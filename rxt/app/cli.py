@@ -147,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--episodes", type=int, default=200)
     s.add_argument("--babi", type=int, default=20)
     s.add_argument("--turns-json", help="a `rxt bench turns` JSON (default: run it)")
-    s.add_argument("--followups", type=int, default=8, help="follow-ups of the retention test episodes (distances 1, 2, 4, … up to it); "
-                   "the default profile trains episodes of up to 8")
+    s.add_argument("--followups", type=int, default=None, help="follow-ups of the retention test episodes (distances 1, 2, 4, … up to it); "
+                   "default: 8, the pipeline's test episodes (EVAL_FOLLOWUPS); the default profile trains episodes of up to 8")
     s = sub.add_parser("docs", help="render the notebooks into a static HTML site (no Quarto needed)")
     s.add_argument("--out", default="_site", help="output folder (default: _site)")
     s.add_argument("--nbs", default="nbs", help="notebook folder (default: nbs)")
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             if a.json: Path(a.json).write_text(json.dumps(ev, indent=1) + "\n")
         elif a.cmd == "report":
             from rxt.eval.evaluation import report
-            report(a.run, a.episodes, a.babi, a.turns_json, followups=a.followups)
+            report(a.run, a.episodes, a.babi, a.turns_json, **({} if a.followups is None else {"followups": a.followups}))  # None: report's default, EVAL_FOLLOWUPS
         elif a.cmd == "docs":
             from rxt.app.docs import cli_build; cli_build(a)
         elif a.cmd in ("chat", "serve"): _serving(a)

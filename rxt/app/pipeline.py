@@ -71,7 +71,7 @@ def read_settings(path: str | Path = "settings.ini", profile: str | None = None)
 def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
     "Train the tokenizer if needed and write the episodes; return the paths the stages need."
     from rxt.data.tokenizer import train_tokenizer, default_corpus_files
-    from rxt.data.dialogues import KINDS, MODES, generate_episodes, write_jsonl
+    from rxt.data.dialogues import EVAL_FOLLOWUPS, KINDS, MODES, generate_episodes, write_jsonl
     out = {"tokenizer_path": ""}
     vocab = run.tokenizer_vocab
     if vocab:
@@ -81,7 +81,7 @@ def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
     ddir = root / "data"; ddir.mkdir(exist_ok=True)
     steps, seed, n_valid = data.episode_steps, data.seed, data.n_valid
     sets = {"train": (data.n_train, seed, "train", steps), "validation": (n_valid, seed, "validation", steps),
-            "test": (n_valid, seed, "test", max(8, steps))}   # values in no training text; 8 follow-ups: distances 1-8; every kind, single-fact included
+            "test": (n_valid, seed, "test", max(EVAL_FOLLOWUPS, steps))}   # values in no training text; 8 follow-ups: distances 1-8; every kind, single-fact included
     for name, (n, s, split, k) in sets.items():
         p = ddir / f"episodes_{name}.jsonl"
         if not p.exists(): write_jsonl(generate_episodes(n, k, s, split=split, kinds=KINDS if name == "test" else MODES), p)

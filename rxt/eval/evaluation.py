@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import encode_turn
-from ..data.dialogues import recall_score
+from ..data.dialogues import recall_score, EVAL_FOLLOWUPS
 from ..infer.generate import greedy_answers, pad_ids
 from ..data.tokenizer import EOS, PAD, RxTTokenizer
 
@@ -246,7 +246,7 @@ def update_readme(readme: str | Path, section: str) -> None:
 
 # %% ../../nbs/40_eval.ipynb #38601b66
 def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turns_json: str | Path | None = None,
-           root: str | Path = ".", log=print, followups: int = 8) -> dict:
+           root: str | Path = ".", log=print, followups: int = EVAL_FOLLOWUPS) -> dict:
     "Evaluate `run`, draw the STM figures from it (papermill) and rewrite the README's results section; retention on test episodes of `followups` follow-ups."
     if followups < 1: raise ValueError(f"followups={followups} must be ≥ 1 (8: distances 1, 2, 4, 8; 16 adds 16)")
     import papermill as pm

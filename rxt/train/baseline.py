@@ -17,14 +17,15 @@ from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes
                              train_config, validation_episodes)
 from .sft import sft_records
 from .smat import smat_ladder, parse_lengths
+from ..data.dialogues import EVAL_FOLLOWUPS  # the evaluation's episodes: the context must hold them
 from .trainer import to_device
 from ..nn.pretrained import checkpoint_config
 from ..nn.layers import AuxOutputs
 from .trainer import Trainer
 
 # %% auto #0
-__all__ = ['EVAL_FOLLOWUPS', 'baseline_config', 'conversation_ids', 'ConversationDataset', 'conversation_loss', 'lm_loss',
-           'baseline_checkpoint', 'train_baseline']
+__all__ = ['baseline_config', 'conversation_ids', 'ConversationDataset', 'conversation_loss', 'lm_loss', 'baseline_checkpoint',
+           'train_baseline']
 
 # %% ../../nbs/25_baseline.ipynb #be3af3dd
 def _n(m) -> int: return sum(p.numel() for p in m.parameters())
@@ -77,7 +78,6 @@ def baseline_checkpoint(run_dir: str | Path) -> Path:
     "The final checkpoint folder of a baseline run."
     return Path(run_dir) / "chat" / "checkpoint"
 
-EVAL_FOLLOWUPS = 8  # follow-ups of the evaluation's episodes (rxt pipeline's test set): the context must hold them
 
 def _done(d: Path) -> bool: return (d / "metrics.json").exists() and json.loads((d / "metrics.json").read_text()).get("status") == "completed"
 
