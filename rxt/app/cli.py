@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--babi", type=int, default=20)
     s.add_argument("--turns-json", help="a `rxt bench turns` JSON (default: run it)")
     s.add_argument("--followups", type=int, default=None, help="follow-ups of the retention test episodes (distances 1, 2, 4, … up to it); "
-                   "default: 8, the pipeline's test episodes (EVAL_FOLLOWUPS); the default profile trains episodes of up to 8")
+                   "default: 8, the pipeline's test episodes (rxt.data.values.EVAL_FOLLOWUPS); the default profile trains episodes of up to 8")
     s = sub.add_parser("docs", help="render the notebooks into a static HTML site (no Quarto needed)")
     s.add_argument("--out", default="_site", help="output folder (default: _site)")
     s.add_argument("--nbs", default="nbs", help="notebook folder (default: nbs)")

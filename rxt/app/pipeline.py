@@ -71,7 +71,8 @@ def read_settings(path: str | Path = "settings.ini", profile: str | None = None)
 def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
     "Train the tokenizer if needed and write the episodes; return the paths the stages need."
     from rxt.data.tokenizer import train_tokenizer, default_corpus_files
-    from rxt.data.dialogues import EVAL_FOLLOWUPS, KINDS, MODES, generate_episodes, write_jsonl
+    from rxt.data.dialogues import KINDS, MODES, generate_episodes, write_jsonl
+    from rxt.data.values import EVAL_FOLLOWUPS
     out = {"tokenizer_path": ""}
     vocab = run.tokenizer_vocab
     if vocab:

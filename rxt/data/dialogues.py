@@ -12,8 +12,8 @@ from .values import SPLITS, ValueSpace, draw, seen_words, value_split
 
 # %% auto #0
 __all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'STORY_Q', 'OTHER_STORY_Q', 'TELL_Q',
-           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'EVAL_FOLLOWUPS', 'fact_table', 'names',
-           'generate_episodes', 'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
+           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'fact_table', 'names', 'generate_episodes',
+           'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
 
 # %% ../../nbs/11a_dialogues.ipynb #43874e3a
 SLOTS = {"hero": "name", "friend": "name", "pet_name": "name", "pet": "object", "toy": "object", "food": "object",
@@ -221,7 +221,6 @@ def _build(ep, mode, steps, d):
 ONE_FACT = ("color", "friend", "food", "found", "saw", "code", "phone", "count")  # sentences naming one value besides the hero
 OPEN_Q = ("Tell me something about {hero}.", "What do you know about {hero}?", "Tell me about a {gender} named {hero}.")
 KINDS = MODES + ("single",)  # every kind the generator builds; MODES are the default mix
-EVAL_FOLLOWUPS = 8  # follow-ups of the evaluation's test episodes (rxt pipeline's test set, rxt report): distances 1, 2, 4, 8
 
 def _build_single(ep, steps, d):
     "Turns 0…`steps` of a `single` episode: one fact per statement; the last question asks the fact stated `d` turns before it."

@@ -10,7 +10,8 @@ from functools import cache
 from .datasets import CORPORA, shipped_corpus
 
 # %% auto #0
-__all__ = ['SYLLABLES', 'CODAS', 'PLACE_ENDS', 'COLORS', 'KINDS', 'SPLITS', 'ValueSpace', 'seen_words', 'value_split', 'draw']
+__all__ = ['SYLLABLES', 'CODAS', 'PLACE_ENDS', 'COLORS', 'KINDS', 'SPLITS', 'EVAL_FOLLOWUPS', 'ValueSpace', 'seen_words',
+           'value_split', 'draw']
 
 # %% ../../nbs/11b_values.ipynb #5073a7d7
 SYLLABLES = tuple(random.Random("rxt-syllables").sample([c + v for c in "bdfgklmnprstvz" for v in "aeiou"], 70))
@@ -64,6 +65,7 @@ class ValueSpace:
 
 # %% ../../nbs/11b_values.ipynb #912e3b47
 SPLITS = ("train", "validation", "test")
+EVAL_FOLLOWUPS = 8  # follow-ups of the evaluation's test-value episodes (rxt pipeline's test set, rxt report): distances 1, 2, 4, 8
 
 @cache
 def seen_words() -> frozenset[str]:

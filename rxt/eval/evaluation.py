@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import encode_turn
-from ..data.dialogues import recall_score, EVAL_FOLLOWUPS
+from ..data.dialogues import recall_score
+from ..data.values import EVAL_FOLLOWUPS
 from ..infer.generate import greedy_answers, pad_ids
 from ..data.tokenizer import EOS, PAD, RxTTokenizer
 

@@ -17,7 +17,7 @@ from .stage import (BaselineParams, ar_loss, read_corpus, read_training_episodes
                              train_config, validation_episodes)
 from .sft import sft_records
 from .smat import smat_ladder, parse_lengths
-from ..data.dialogues import EVAL_FOLLOWUPS  # the evaluation's episodes: the context must hold them
+from ..data.values import EVAL_FOLLOWUPS  # the evaluation's episodes: the context must hold them
 from .trainer import to_device
 from ..nn.pretrained import checkpoint_config
 from ..nn.layers import AuxOutputs
