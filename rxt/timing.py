@@ -17,13 +17,7 @@ def _sync(device):
 
 def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: str | torch.device = "cpu") -> float:
     "Median wall time of `fn()` in seconds over `repeats` runs after `warmup` runs."
-    if repeats < 1: raise ValueError(f"repeats={repeats} must be ≥ 1")
-    for _ in range(warmup): fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device); t0 = time.perf_counter(); fn(); _sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return interleaved_times({"fn": fn}, repeats, warmup, device)["fn"]
 
 def interleaved_times(fns: dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1,
                       device: str | torch.device = "cpu") -> dict[str, float]:
