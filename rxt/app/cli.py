@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder (tokenizer.json is written there)")
     s = sub.add_parser("pipeline", help="train the supervised curriculum from settings.ini (papermill stage runs)")
     s.add_argument("--settings", default="settings.ini", help="settings file (default: settings.ini)")
-    s.add_argument("--run", default="default", help="run name: outputs go to runs/NAME/")
+    s.add_argument("--run", default=None, help="run name: outputs go to runs/NAME/ (default: the profile's name, or 'default')")
     s.add_argument("--profile", help="settings profile, e.g. micro (the Micro card's recipe, for a GPU)")
     s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: every row of rxt.train.stage.STAGES)")
     g = s.add_mutually_exclusive_group()
@@ -180,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             from rxt.data.tokenizer import cli_train; cli_train(a)
         elif a.cmd == "pipeline":
             from rxt.app.pipeline import run_pipeline
-            run_pipeline(a.settings, a.run, a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages) if a.stages else None)
+            run_pipeline(a.settings, a.run or a.profile or "default", a.profile, resume=a.resume, overwrite=a.overwrite, stages=tuple(a.stages) if a.stages else None)
         elif a.cmd == "eval":
-            from rxt.eval.evaluation import evaluate_run, format_table
+            from rxt.eval.evaluation import evaluate_run, format_babi, format_table
             ev = evaluate_run(a.run, a.episodes, a.steps, a.babi, turns_json=a.turns_json, split=a.split)
-            print(format_table(ev)); print(f"evaluated in {ev['seconds']:.0f} s")
+            print(format_table(ev)); print(format_babi(ev)); print(f"evaluated in {ev['seconds']:.0f} s")
             if a.json: Path(a.json).write_text(json.dumps(ev, indent=1) + "\n")
         elif a.cmd == "report":
             from rxt.eval.evaluation import report

@@ -21,6 +21,7 @@ __all__ = ['SETTINGS', 'RunSettings', 'DataSettings', 'EvalSettings', 'section',
 class RunSettings:
     "`[run]`: what the whole run shares."
     tokenizer_vocab: int = 0       # 0: the tokenizer shipped with rxt (1,024 tokens); otherwise train one of this size
+    skip: str = ""                 # stages this profile does not run, comma-separated (e.g. '30_mrl')
 
 @dataclass(frozen=True)
 class DataSettings:
@@ -29,6 +30,9 @@ class DataSettings:
     n_valid: int = 200             # held-out episodes (names and objects unseen in training), and as many in the training vocabulary
     episode_steps: int = 4         # follow-up interactions per episode
     seed: int = 0                  # generation seed
+    source: str = "dialogues"      # 'dialogues' (generated, above) or 'babi': the 20 bAbI tasks' 1k train stories (the last 10% held out) and test stories
+    babi_chunk: int = 4            # source 'babi': consecutive statements per interaction (questions always have their own)
+    babi_augment: int = 0          # source 'babi': permuted copies of every train story (rxt.data.babi.babi_permute); 0: the 1k stories alone
 
 @dataclass(frozen=True)
 class EvalSettings:
@@ -80,6 +84,15 @@ def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
         if not (tdir / "tokenizer.json").exists(): tdir.mkdir(exist_ok=True); train_tokenizer(default_corpus_files(), vocab).save(tdir)
         out["tokenizer_path"] = str(tdir)
     ddir = root / "data"; ddir.mkdir(exist_ok=True)
+    if data.source not in ("dialogues", "babi"): raise ValueError(f"[data] source={data.source!r}: use 'dialogues' or 'babi'")
+    if data.source == "babi":
+        from rxt.data.babi import babi_split
+        for name in ("train", "validation", "test"):
+            p = ddir / f"episodes_{name}.jsonl"
+            if not p.exists(): write_jsonl(babi_split(name, data.babi_chunk, augment=data.babi_augment, seed=data.seed), p)
+            out[f"episodes_{name}"] = str(p)
+        (ddir / "babi.json").write_text(json.dumps({"chunk": data.babi_chunk, "augment": data.babi_augment}) + "\n")   # how rxt report re-reads the test stories
+        return out | {"episode_steps": 0, "valid_episodes": out["episodes_validation"]}
     steps, seed, n_valid = data.episode_steps, data.seed, data.n_valid
     sets = {"train": (data.n_train, seed, "train", steps), "validation": (n_valid, seed, "validation", steps),
             "test": (n_valid, seed, "test", max(EVAL_FOLLOWUPS, steps))}   # values in no training text; 8 follow-ups: distances 1-8; every kind, single-fact included
@@ -96,7 +109,8 @@ def stage_inputs(stage: Stage, run_root: Path, prev: str, paths: dict) -> dict:
     out = {"run_dir": str(run_root / stage.name)}
     if stage.init_from: out["init_from"] = prev
     if stage.tokenizer: out["tokenizer_path"] = paths["tokenizer_path"]
-    if stage.episodes: out |= {"episodes": paths["episodes_train"], "episode_steps": paths["episode_steps"]}
+    if stage.episodes: out |= {"episodes": paths["episodes_train"], "episode_steps": paths["episode_steps"]} | (
+        {"valid_episodes": paths["valid_episodes"]} if "valid_episodes" in paths else {})
     if stage.size_of: out["rxt_run"] = str(run_root / stage.size_of)
     return out
 
@@ -190,16 +204,24 @@ def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n
     from rxt.data.datasets import read_episodes
     model, tok = ReactiveTransformer.from_pretrained(model_dir / "checkpoint").eval(), stage_tokenizer(tokenizer_path)
     eps = read_episodes(episodes_path)[:n]
-    transcript: list = []
+    transcript: list = []; reset_t: list = []
     mem = recall_by_distance(model, tok, eps, seed=seed, transcript=transcript)
-    reset = recall_by_distance(model, tok, eps, reset=True, seed=seed)
+    reset = recall_by_distance(model, tok, eps, reset=True, seed=seed, transcript=reset_t)
     shown = sorted({t["episode"] for t in transcript})[:n_transcript]
     out = {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps)}
+    if all("task" in e for e in eps):                      # bAbI: the score of every task, its questions counted
+        out["by_task"] = {k: {str(task): sum(r) / len(r) for task, r in sorted(_per_task(ts, eps).items())} for k, ts in (("memory", transcript), ("reset", reset_t))}
+        out["task_questions"] = {str(task): len(r) for task, r in sorted(_per_task(transcript, eps).items())}
     if heldout_path:
         h = read_episodes(heldout_path)[:n]
         hm, hr = recall_by_distance(model, tok, h, seed=seed), recall_by_distance(model, tok, h, reset=True, seed=seed)
         out["heldout"] = {"recall_memory": hm["recall"], "recall_reset": hr["recall"], "questions": hm["questions"], "episodes": len(h)}
     return out | {"transcript": [dict(t, story=[eps[t["episode"]]["query"], eps[t["episode"]]["answer"]]) for t in transcript if t["episode"] in shown]}
+
+def _per_task(transcript: list, eps: list) -> dict:
+    out: dict = {}
+    for t in transcript: out.setdefault(eps[t["episode"]]["task"], []).append(t["recall"])
+    return out
 
 def format_transcript(report: dict) -> str:
     "The transcript as markdown: what the model was told, what it was asked, what it answered."
@@ -233,6 +255,9 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
     rows = [stage_named(s) for s in stages] if stages else list(STAGES)
     for s in STAGES: s.params(**cfg.get(s.name, {}))                    # every section checked before anything runs
     run_s, data_s, eval_s = (section(cfg, n) for n in SETTINGS)
+    skip = [x.strip() for x in run_s.skip.split(",") if x.strip()]
+    for name in skip: stage_named(name)                                   # refuses an unknown stage, naming the known ones
+    rows = [s for s in rows if s.name not in skip]
     _prepare_run(run_root, resume, overwrite)
     t_start, times = time.perf_counter(), {}
     paths = prepare_data(run_root, run_s, data_s)
@@ -265,6 +290,10 @@ def _recall_line(r: dict) -> str:
 def format_results(r: dict) -> str:
     "A short text summary of a pipeline run."
     rows = [f"run {r['run']} ({r['profile']}): {r['wall_seconds'] / 60:.1f} min"]
-    if "heldout" in r: rows.append("recall by distance, validation episodes (validation values): " + _recall_line(r["heldout"]))
-    rows.append("recall by distance, test episodes (values that occur in no training text): " + _recall_line(r))
+    if "heldout" in r: rows.append(("recall by distance, held-out bAbI train stories: " if "by_task" in r else
+                                    "recall by distance, validation episodes (validation values): ") + _recall_line(r["heldout"]))
+    if "by_task" in r:
+        rows.append("bAbI test stories, score by task: " + ", ".join(f"{t}: {v:.2f} (reset {r['by_task']['reset'][t]:.2f})" for t, v in r["by_task"]["memory"].items()))
+        rows.append("recall by distance, bAbI test stories: " + _recall_line(r))
+    else: rows.append("recall by distance, test episodes (values that occur in no training text): " + _recall_line(r))
     return "\n".join(rows)

@@ -17,8 +17,8 @@ from .tokenizer import (A, BOS, EOS, MASK, PAD, Q, SPECIAL_TOKENS, RxTTokenizer,
 
 # %% auto #0
 __all__ = ['CORPORA', 'PAD_VALUES', 'shipped_corpus', 'tinystories', 'wikitext', 'load_jsonl', 'read_interactions',
-           'read_episodes', 'babi_tasks', 'babi_episodes', 'pack_documents', 'LMTextDataset', 'mlm_mask', 'encode_turn',
-           'InteractionDataset', 'EpisodeDataset', 'collate', 'collate_episodes']
+           'read_episodes', 'pack_documents', 'LMTextDataset', 'mlm_mask', 'encode_turn', 'InteractionDataset',
+           'EpisodeDataset', 'collate', 'collate_episodes']
 
 # %% ../../nbs/11_data.ipynb #e63871f0
 CORPORA = ("tinystories", "wikitext-2-heldout", "babi-tasks-v1.2-en", "rxai-sdg-fewshot")
@@ -123,37 +123,6 @@ def read_episodes(source: str | Path, steps: int | Iterable[int] | None = None, 
     if not out: raise ValueError(f"no episode with {sorted(want)} steps in {source}; it has {dict(sorted(Counter(len(e['interactions']) for e in eps).items()))} (steps: episodes)")
     return out
 
-# %% ../../nbs/11_data.ipynb #d6b80d97
-def babi_tasks() -> dict[int, str]:
-    "The shipped bAbI tasks by number: `{1: 'qa1_single-supporting-fact', …}`."
-    names = {p.name.rsplit("_", 1)[0] for p in (shipped_corpus("babi-tasks-v1.2-en") / "en").glob("qa*_*.txt")}
-    return dict(sorted((int(n[2:].split("_")[0]), n) for n in names))
-
-def _babi_story_to_episode(lines: list[tuple[int, str]], task: int, ack: str) -> dict:
-    "One bAbI story (`(line id, text)` pairs) as an episode with gold answers."
-    turns, turn_of = [], {}
-    for lid, text in lines:
-        if "\t" not in text:
-            turn_of[lid] = len(turns); turns.append({"query": text.strip(), "answer": ack}); continue
-        q, ans, support = text.split("\t")
-        facts = [{"turn": turn_of[int(s)], "text": turns[turn_of[int(s)]]["query"]} for s in support.split()]
-        turns.append({"query": q.strip(), "answer": ans, "gold": ans.split(","), "facts": facts,
-                      "distance": len(turns) - min(f["turn"] for f in facts)})
-    return {"query": turns[0]["query"], "answer": turns[0]["answer"], "interactions": turns[1:], "task": task}
-
-def babi_episodes(task: int, split: str = "test", ack: str = "OK.") -> list[dict]:
-    "The stories of bAbI task `task` (1–20) and `split` ('train' or 'test') as episodes."
-    tasks = babi_tasks()
-    if task not in tasks: raise ValueError(f"bAbI task {task!r} is not one of the 20 tasks: use a number in {list(tasks)}")
-    if split not in ("train", "test"): raise ValueError(f"bAbI split {split!r} does not exist: use 'train' or 'test'")
-    path = shipped_corpus("babi-tasks-v1.2-en") / "en" / f"{tasks[task]}_{split}.txt"
-    stories = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        lid, text = line.split(" ", 1)
-        if int(lid) == 1: stories.append([])
-        stories[-1].append((int(lid), text))
-    return [_babi_story_to_episode(s, task, ack) for s in stories]
-
 # %% ../../nbs/11_data.ipynb #d9c99d58
 def pack_documents(docs: Sequence[Sequence[int]], seq_len: int) -> tuple[Tensor, Tensor]:
     "Concatenate token lists and cut them into `(N, seq_len)` rows of ids and segment ids (−1 = padding)."
@@ -233,6 +202,7 @@ class EpisodeDataset(Dataset):
         qs, ans = tok.encode_batch([t["query"] for t in flat]), tok.encode_batch([t["answer"] for t in flat])
         enc = iter([encode_turn(q, a, max_len) for q, a in zip(qs, ans)])
         self.items = [[next(enc) for _ in ts] for ts in turns]
+        self.bucket_keys = [len(ts) for ts in turns]          # episodes of different lengths: BatchStream batches each length apart
 
     def __len__(self) -> int: return len(self.items)
     def __getitem__(self, i: int) -> list[dict[str, Tensor]]: return self.items[i]
@@ -255,5 +225,5 @@ def collate_episodes(batch: Sequence[list[dict[str, Tensor]]]) -> list[dict[str,
     "Batch episodes turn by turn: a list (one per turn) of padded batches."
     lens = Counter(len(e) for e in batch)
     if len(lens) > 1: raise ValueError(f"episodes in one batch must have the same number of turns, got {dict(lens)} (turns: episodes); "
-                                       "batch one curriculum step at a time: read_episodes(path, steps=K)")
+                                       "batch one length at a time: read_episodes(path, steps=K), or a BatchStream over an EpisodeDataset (it buckets by length)")
     return [collate([e[t] for e in batch]) for t in range(len(batch[0]))]

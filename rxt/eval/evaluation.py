@@ -20,8 +20,8 @@ from ..data.tokenizer import EOS, PAD, RxTTokenizer
 
 # %% auto #0
 __all__ = ['SYSTEM_NAMES', 'RESULTS_START', 'RESULTS_END', 'REPORT_FIGURES', 'play', 'bleu2', 'embedding_cosine', 'mrl_reward',
-           'summarize', 'recall_by_distance', 'load_run', 'evaluate_run', 'format_table', 'results_markdown',
-           'update_readme', 'report']
+           'summarize', 'recall_by_distance', 'load_run', 'evaluate_run', 'format_babi', 'format_table',
+           'results_markdown', 'update_readme', 'report']
 
 # %% ../../nbs/40_eval.ipynb #960df3f4
 @torch.no_grad()
@@ -58,7 +58,8 @@ def play(model: ReactiveTransformer | DecoderOnlyLM, tok: RxTTokenizer, episodes
             if mode == "reset": mem = model.init_stm(len(live), generator=g)
             elif mode == "memory": mem = stm[:, live].contiguous()
             else: mem = None
-            ctx = lambda i, key: (history[i] if mode == "history" else []) + enc[i][key].tolist()  # only the LLM re-reads the past
+            keep = lambda i, key: max(model.cfg.seq_len - len(enc[i][key]) - max_new_tokens, 0)   # the LLM's context holds the latest history
+            ctx = lambda i, key: (history[i][-keep(i, key):] if mode == "history" and keep(i, key) else []) + enc[i][key].tolist()  # only the LLM re-reads the past
             if t > 0:
                 rows = [ctx(i, "input_ids") for i in live]
                 labs = [[-100] * (len(r) - len(enc[i]["labels"])) + enc[i]["labels"].tolist() for i, r in zip(live, rows)]
@@ -169,7 +170,7 @@ def evaluate_run(run: str | Path = "", n_episodes: int = 200, episode_steps: int
                  turns_json: str | Path | None = None, split: str = "train") -> dict:
     "The comparison table's numbers for a run: RxT, RxT with reset STM, baseline."
     from rxt.data.dialogues import generate_episodes
-    from rxt.data.datasets import babi_episodes
+    from rxt.data.babi import babi_episodes
     t0 = time.perf_counter()
     rxt, base, tok = load_run(run)
     table = rxt.embedding.weight.detach()
@@ -180,11 +181,14 @@ def evaluate_run(run: str | Path = "", n_episodes: int = 200, episode_steps: int
         out["systems"][name] = summarize(play(m, tok, eps, mode, seed=seed, turn_len=rxt.cfg.seq_len), table)
     if babi_per_task:
         out["babi"] = {name: {} for name in systems}
+        meta = Path(run) / "data" / "babi.json" if run else None            # a run trained on bAbI: its statements per turn
+        chunk = json.loads(meta.read_text())["chunk"] if meta and meta.exists() else 1
+        out["babi_chunk"], out["babi_trained"] = chunk, bool(meta and meta.exists())
         for task in range(1, 21):
-            b = babi_episodes(task, "test")[:babi_per_task]
+            b = babi_episodes(task, "test", chunk=chunk)[:babi_per_task]
             for name, (m, mode) in systems.items():
                 qs = play(m, tok, b, mode, seed=seed, turn_len=rxt.cfg.seq_len, max_new_tokens=8)["questions"]
-                out["babi"][name][task] = sum(recall_score(q["answer"], q["gold"]) for q in qs) / max(len(qs), 1)
+                out["babi"][name][task] = sum(recall_score(q["answer"], q["gold"], q["others"]) for q in qs) / max(len(qs), 1)
     if turns_json:
         from rxt.infer.generate import turns_summary
         out["latency"] = turns_summary(json.loads(Path(turns_json).read_text()))
@@ -193,6 +197,19 @@ def evaluate_run(run: str | Path = "", n_episodes: int = 200, episode_steps: int
 
 # %% ../../nbs/40_eval.ipynb #d274cc7e
 SYSTEM_NAMES = {"rxt": "RxT", "baseline": "Stateless baseline", "rxt_reset": "RxT, STM reset before each turn"}
+
+def format_babi(ev: dict) -> str:
+    "The bAbI lines of an evaluation: mean accuracy per system, and every task's when the run trained on bAbI ('' without bAbI)."
+    if "babi" not in ev: return ""
+    mean = {k: sum(v.values()) / len(v) for k, v in ev["babi"].items()}
+    trained = ev.get("babi_trained", False)
+    lines = [f"bAbI test stories (20 tasks as episodes{'' if trained else '; this run did not train on bAbI'}; an answer counts when it "
+             "names every gold word and no other answer of the task), mean accuracy: " + ", ".join(f"{SYSTEM_NAMES[k]} {100 * v:.1f}%" for k, v in mean.items()), ""]
+    if trained:
+        names = list(ev["babi"])
+        lines += ["| task | " + " | ".join(SYSTEM_NAMES[k] for k in names) + " |", "|---|" + "---|" * len(names)]
+        lines += [f"| {t} | " + " | ".join(f"{100 * ev['babi'][k][t]:.0f}%" for k in names) + " |" for t in ev["babi"][names[0]]] + [""]
+    return "\n".join(lines)
 
 def format_table(ev: dict, distances=(1, 2, 4, 8)) -> str:
     "The RxT / baseline / reset-STM comparison as a markdown table."
@@ -224,10 +241,7 @@ def results_markdown(ev: dict, retention: str = "", figures: Sequence[str] = (f"
     if retention: lines += [retention, ""]
     lines += [f"Perplexity and accuracy on the reference answer tokens, recall and our pinned MRL reward (`40_eval`, 0–10), "
               f"on {ev['episodes']} other {ev['split']} episodes ({ev['episode_steps']} follow-ups each):", "", format_table(ev), ""]
-    if "babi" in ev:
-        mean = {k: sum(v.values()) / len(v) for k, v in ev["babi"].items()}
-        lines += ["bAbI test stories (20 tasks as episodes; the default run does not train on bAbI; an answer counts when it "
-                  "names the gold word), mean accuracy: " + ", ".join(f"{SYSTEM_NAMES[k]} {100 * v:.1f}%" for k, v in mean.items()), ""]
+    if "babi" in ev: lines += [format_babi(ev)]
     if "latency" in ev:
         lat = ev["latency"]
         lines += [f"Latency (`rxt bench turns`: untrained Micro-size models, not the evaluated ones; 64 turns): the last turn "

@@ -49,13 +49,14 @@ def conversation_ids(turns: list[tuple[list[int], list[int]]], max_turn_len: int
     return torch.cat(ids), torch.cat(labels)
 
 class ConversationDataset(Dataset):
-    "Episodes as single sequences of all their interactions, labels on every answer."
-    def __init__(self, episodes: list[dict], tokenizer, max_turn_len: int):
-        self.items = []
+    "Episodes as single sequences of all their interactions, labels on every answer; longer than `max_len` tokens: their last `max_len`."
+    def __init__(self, episodes: list[dict], tokenizer, max_turn_len: int, max_len: int = 0):
+        self.items, self.bucket_keys = [], []             # bucketed by turns, as the RxT's episodes: the same batches
         for e in episodes:
             turns = [e] + list(e["interactions"])
             ids, labels = conversation_ids([(tokenizer.encode(t["query"]), tokenizer.encode(t["answer"])) for t in turns], max_turn_len)
-            self.items.append({"input_ids": ids, "labels": labels})
+            if max_len and len(ids) > max_len: ids, labels = ids[-max_len:], labels[-max_len:]
+            self.items.append({"input_ids": ids, "labels": labels}); self.bucket_keys.append(len(turns))
     def __len__(self) -> int: return len(self.items)
     def __getitem__(self, i: int) -> dict: return self.items[i]
 
@@ -89,19 +90,19 @@ def train_baseline(p: BaselineParams) -> dict:
     rcfg = checkpoint_config(p.rxt_run) if p.rxt_run else replace(getattr(RxTConfig, p.preset)(), vocab_size=tok.vocab_size)
     rx, phases = p.rxt_stages(), p.phases()
     smat, sft = replace(rx["chat"], steps=phases["chat"][0]), rx["sft"]   # the ladder's rungs follow the phase's steps
-    cfg = baseline_config(rcfg, max(p.episode_steps, *(n for _, n in parse_lengths(smat.ladder_length)), EVAL_FOLLOWUPS) + 1)
+    cfg = baseline_config(rcfg, p.context_turns or max(p.episode_steps, *(n for _, n in parse_lengths(smat.ladder_length)), EVAL_FOLLOWUPS) + 1)
     root, docs, L = stage_run_dir(p.run_dir), read_corpus(p.corpus, p.max_docs), rcfg.seq_len
     data = {"lm": (LMTextDataset(docs[len(docs) // 20 + 1:], tok, L), LMTextDataset(docs[:len(docs) // 20 + 1], tok, L)),
             "sft": tuple(ConversationDataset(_one_turn(r), tok, L) for r in (sft_records(sft.n_pairs, sft.seed, sft.data, sft.fewshot),
                                                                             sft_records(sft.n_valid, sft.seed, fewshot=False, split="validation"))),
-            "chat": tuple(ConversationDataset(e, tok, L) for e in (read_training_episodes(p), validation_episodes(p)))}
+            "chat": tuple(ConversationDataset(e, tok, L, cfg.seq_len) for e in (read_training_episodes(p), validation_episodes(p)))}
     draw, now = smat_ladder(smat), {"t": None, "step": -1, "k": 0}
     def ladder_loss(m, b):
         "conversation_loss on stage 4's ladder episodes of this step (the batch the trainer drew is replaced; validation keeps its own)."
         t = now["t"]
         if m.training and draw is not None:
             now.update(k=now["k"] + 1 if now["step"] == t.step else 0, step=t.step)
-            ds = ConversationDataset(draw(t.step, now["k"], b["input_ids"].shape[0]), tok, L)
+            ds = ConversationDataset(draw(t.step, now["k"], b["input_ids"].shape[0]), tok, L, cfg.seq_len)
             b = to_device(collate([ds[i] for i in range(len(ds))]), b["input_ids"].device)
         return conversation_loss(m, b)
     prev = None

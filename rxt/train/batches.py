@@ -11,11 +11,19 @@ from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
 # %% auto #0
-__all__ = ['BatchStream', 'to_device', 'autocast_for']
+__all__ = ['length_buckets', 'BatchStream', 'to_device', 'autocast_for']
 
 # %% ../../nbs/12c_batches.ipynb #ede439af
+def length_buckets(ds: Dataset) -> list[list[int]] | None:
+    "The dataset's indices grouped by its `bucket_keys` (e.g. an episode's number of turns), or None when it has one key or none."
+    keys = getattr(ds, "bucket_keys", None)
+    if keys is None or len(set(keys)) < 2: return None
+    groups: dict = {}
+    for i, k in enumerate(keys): groups.setdefault(k, []).append(i)
+    return [v for _, v in sorted(groups.items())]
+
 class BatchStream:
-    "Seeded, resumable global batches of a map-style dataset, cut into micro-batches and sharded by rank."
+    "Seeded, resumable global batches of a map-style dataset, cut into micro-batches and sharded by rank; one bucket per batch when the dataset has `bucket_keys`."
     def __init__(self, ds: Dataset, batch_size: int, collate_fn: Callable = default_collate, seed: int = 0,
                  micro_batches: int = 1, rank: int = 0, world_size: int = 1):
         if len(ds) < batch_size: raise ValueError(f"the training set has {len(ds)} examples, fewer than one batch of {batch_size}")
@@ -23,14 +31,24 @@ class BatchStream:
         self.ds, self.bs, self.collate, self.seed = ds, batch_size, collate_fn, seed
         self.micro, self.rank, self.world = micro_batches, rank, world_size
         self.epoch, self.index, self._perm = 0, 0, (-1, None)
+        self.buckets = [torch.tensor(b) for b in length_buckets(ds) or []]
+        self.n = sum(-(-len(b) // batch_size) * batch_size for b in self.buckets) if self.buckets else len(ds)  # indices per epoch
 
     def order(self, epoch: int) -> Tensor:
-        "The permutation of the dataset for `epoch`, the same in every process."
-        return torch.randperm(len(self.ds), generator=torch.Generator().manual_seed(1_000_003 * self.seed + epoch))
+        "The permutation of the dataset for `epoch`, the same in every process; bucketed: whole batches of one bucket, in random order."
+        g = torch.Generator().manual_seed(1_000_003 * self.seed + epoch)
+        if not self.buckets: return torch.randperm(len(self.ds), generator=g)
+        blocks = []
+        for b in self.buckets:
+            p = b[torch.randperm(len(b), generator=g)]
+            short = -len(p) % self.bs                                  # the bucket's last batch is filled from the same bucket
+            if short: p = torch.cat([p, b[torch.randint(len(b), (short,), generator=g)]])
+            blocks += list(p.view(-1, self.bs))
+        return torch.cat([blocks[i] for i in torch.randperm(len(blocks), generator=g).tolist()])
 
     def next_indices(self) -> Tensor:
         "Dataset indices (micro_batches, batch_size / (micro_batches·world_size)) of this process's share of the next batch."
-        if self.index + self.bs > len(self.ds): self.epoch, self.index = self.epoch + 1, 0
+        if self.index + self.bs > self.n: self.epoch, self.index = self.epoch + 1, 0
         if self._perm[0] != self.epoch: self._perm = (self.epoch, self.order(self.epoch))
         idx = self._perm[1][self.index:self.index + self.bs].view(self.micro, self.world, -1)  # (A, W, m)
         self.index += self.bs

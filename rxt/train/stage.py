@@ -92,8 +92,9 @@ class EpisodeParams(StageParams):
     "What the stages trained on episodes share: where the episodes come from."
     episodes: str = ""             # JSONL of training episodes (rxt data generate, or TinyStories-MRL format); empty: generate n_episodes
     n_episodes: int = 4000         # generated training episodes when episodes is ""
-    episode_steps: int = 4         # follow-up interactions per episode (the paper's Micro used 6)
-    n_valid: int = 64              # generated held-out episodes for validation (unseen names and objects)
+    episode_steps: int = 4         # follow-up interactions per episode (the paper's Micro used 6); 0: every length in the file, batched length by length
+    n_valid: int = 64              # held-out episodes for validation: generated (unseen names and objects), or the first of valid_episodes
+    valid_episodes: str = ""       # JSONL of held-out episodes (e.g. bAbI's held-out stories); empty: n_valid generated ones
 
 @dataclass(frozen=True)
 class MemAttnParams(EpisodeParams):
@@ -142,6 +143,7 @@ class BaselineParams(EpisodeParams):
     lr: float = 2e-3               # peak learning rate of every phase
     warmup_steps: int = 100        # linear warm-up steps of each phase
     eval_every: int = 300          # validate every N steps (0: at the end)
+    context_turns: int = 0         # context in interactions of the RxT's length (seq_len each); longer conversations keep their last tokens; 0: the longest training or evaluation episode
 
     def rxt_stages(self) -> dict[str, StageParams]:
         "The RxT stages each phase replays (lm: stage 1, sft: stage 2, chat: stage 4), as `rxt_run`'s run ran them."
@@ -271,11 +273,14 @@ def read_corpus(corpus: str = "tinystories", max_docs: int = 0) -> list[str]:
 def read_training_episodes(p: EpisodeParams) -> list[dict]:
     "The training episodes of `p`: its JSONL file, or `n_episodes` generated ones."
     from rxt.data.dialogues import generate_episodes
-    return read_episodes(p.episodes, steps=p.episode_steps) if p.episodes else generate_episodes(p.n_episodes, p.episode_steps, p.seed)
+    if p.episodes: return read_episodes(p.episodes, steps=p.episode_steps or None)
+    if p.episode_steps < 1: raise ValueError(f"episode_steps={p.episode_steps}: generated episodes need ≥ 1 follow-up (0 is for an episodes file)")
+    return generate_episodes(p.n_episodes, p.episode_steps, p.seed)
 
 def validation_episodes(p: EpisodeParams) -> list[dict]:
-    "`n_valid` generated held-out episodes (the generator's validation split)."
+    "The first `n_valid` episodes of `valid_episodes`, or `n_valid` generated held-out episodes (the generator's validation split)."
     from rxt.data.dialogues import generate_episodes
+    if p.valid_episodes: return read_episodes(p.valid_episodes)[:p.n_valid]
     return generate_episodes(p.n_valid, p.episode_steps, p.seed, split="validation")
 
 def episode_data(p: EpisodeParams, tok: RxTTokenizer, seq_len: int) -> tuple[EpisodeDataset, EpisodeDataset]:

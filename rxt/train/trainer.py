@@ -16,7 +16,7 @@ from .distributed import (DIST_MODES, setup_distributed, cleanup_distributed, re
     all_reduce_sum, all_gather_objects, barrier, full_state_dict, optimizer_state, load_optimizer_state)
 from .checkpoint import (WarmStart, seed_everything, set_rng_state, load_weights, prepare_run_dir,
     save_checkpoint, load_checkpoint, MetricsLog, read_metrics, finite_or_none)
-from .batches import BatchStream, to_device, autocast_for
+from .batches import BatchStream, length_buckets, to_device, autocast_for
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'TrainConfig', 'lr_at', 'param_groups', 'unfreeze_plan', 'apply_freeze', 'accumulate', 'clip_or_stop',
@@ -155,8 +155,8 @@ def evaluate(net: nn.Module, ds: Dataset, collate: Callable, cfg: TrainConfig, i
     sums, count = {}, 0
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(cfg.seed)
-        for s in range(0, n, G)[:cfg.eval_batches or None]:
-            idx = list(range(s, min(s + G, n)))
+        groups = length_buckets(ds) or [list(range(n))]            # episodes of one length per batch
+        for idx in [g[s:s + G] for g in groups for s in range(0, len(g), G)][:cfg.eval_batches or None]:
             if mode == "fsdp" and len(idx) < W: break   # FSDP: every process must run every forward pass
             m = -(-len(idx) // W)
             part = idx[r * m:(r + 1) * m]
