@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--md", help="write a markdown table of the records to this file")
     s.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     s.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement")
+    s.add_argument("--compile", action="store_true", help="train: also time torch.compile'd steps, interleaved with eager ones")
+    s.add_argument("--stages", help="train: only these stages, comma-separated (e.g. 20_joint_lm)")
+    s.add_argument("--preset", help="train: the model preset (default: micro)")
     d = sub.add_parser("data", help="tokenizer training and dialogue generation").add_subparsers(dest="data_cmd", required=True)
     g = d.add_parser("generate", help="generate multi-turn episodes with checkable facts (JSONL)")
     g.add_argument("--episodes", type=int, required=True, help="number of episodes")
@@ -158,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../../nbs/90_cli.ipynb #78a02852
 def _bench(a) -> None:
     from rxt.eval.bench import run_benchmarks, format_records
-    kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats)) if v is not None}
+    kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats), ("stages", a.stages), ("preset", a.preset)) if v is not None}
+    if a.compile: kw["compile"] = True
     recs = run_benchmarks(a.name.split(","), json_path=a.json, **kw)
     table = format_records(recs)
     if any(r["bench"] == "turns" for r in recs):

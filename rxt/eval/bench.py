@@ -8,7 +8,7 @@ import gc, json
 from pathlib import Path
 from typing import Callable
 import torch
-from ..timing import median_time, record
+from ..timing import interleaved_times, median_time, record
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'PEAK_BF16_TFLOPS', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records', 'bench_train',
@@ -90,23 +90,33 @@ def _input_tokens(batch) -> int:
     if isinstance(batch, list): return sum(_input_tokens(b) for b in batch)
     return int(batch["attention_mask"].sum())
 
-def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, device: str | None = None, **_) -> list[dict]:
-    "Optimizer steps of each stage's objective: seconds per step and input tokens per second."
+def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, device: str | None = None, compile: bool = False,
+                stages: str = "", **_) -> list[dict]:
+    "Optimizer steps of each stage's objective (or of `stages`, comma-separated): seconds per step and input tokens per second; `compile`: eager and `torch.compile`d steps in interleaved rounds, with the speed-up."
     from rxt.nn.model import ReactiveTransformer
     from rxt.train.trainer import to_device
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    cfg, stages = _stage_batches(preset, batch_size)
+    cfg, all_stages = _stage_batches(preset, batch_size)
+    want = [s.strip() for s in stages.split(",") if s.strip()] or list(all_stages)
+    if set(want) - set(all_stages): raise ValueError(f"unknown stages {sorted(set(want) - set(all_stages))}: choose among {list(all_stages)}")
     recs = []
-    for name, (batch, objective) in stages.items():
-        torch.manual_seed(0)
-        model = ReactiveTransformer(cfg).to(device).train()  # the shipped 1,024-token ids fit every preset's vocabulary
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    for name in want:
+        batch, objective = all_stages[name]
         batch = to_device(batch, torch.device(device))
-        def step():
-            loss, _ = objective(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-        s = median_time(step, repeats=repeats, warmup=1, device=device)
+        def make(f):
+            torch.manual_seed(0)
+            model = ReactiveTransformer(cfg).to(device).train()  # the shipped 1,024-token ids fit every preset's vocabulary
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+            def step():
+                loss, _ = f(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+            return step
+        steps = {"eager": make(objective)} | ({"compiled": make(torch.compile(objective))} if compile else {})
+        if compile: steps["compiled"]()                                     # the compilation itself is not timed
+        ts = interleaved_times(steps, repeats=repeats, warmup=1, device=device)
         n = _input_tokens(batch)
-        recs.append(record("train", name, n, s, tokens_per_s=n / s, preset=preset, batch_size=batch_size, device=str(device)))
+        for impl, s in ts.items():
+            recs.append(record("train", name if not compile else f"{name}:{impl}", n, s, tokens_per_s=n / s, preset=preset,
+                               batch_size=batch_size, device=str(device), **({"x_eager": ts["eager"] / s} if compile else {})))
     return recs
 
 BENCHMARKS["train"] = "rxt.eval.bench:bench_train"

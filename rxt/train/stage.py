@@ -34,6 +34,7 @@ class StageParams:
     seed: int = 0                  # data order, generation and initialisation
     progress: bool = False         # tqdm bar
     resume: bool = False           # continue an interrupted run in run_dir from its last checkpoint
+    compile: bool = False          # torch.compile each training step's forward (TrainConfig.compile)
 
     def __new__(cls, *args, **kw):
         unknown = sorted(set(kw) - {f.name for f in fields(cls)})
@@ -187,7 +188,7 @@ class MrlParams(StageParams):
 def train_config(p: StageParams, steps: int | None = None, batch_size: int | None = None, **extra) -> TrainConfig:
     "The trainer's settings of a stage run, every stage setting passed from `p` (`steps` and `batch_size` for a phase of it)."
     return TrainConfig(steps=p.steps if steps is None else steps, batch_size=p.batch_size if batch_size is None else batch_size, lr=p.lr,
-                       warmup_steps=p.warmup_steps, eval_every=p.eval_every, seed=p.seed, **extra)
+                       warmup_steps=p.warmup_steps, eval_every=p.eval_every, seed=p.seed, **{"compile": p.compile, **extra})
 
 # %% ../../nbs/12b_stage.ipynb #bd130a57
 @dataclass(frozen=True)

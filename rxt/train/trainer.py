@@ -47,6 +47,7 @@ class TrainConfig:
     unfreeze: dict[str, int] = field(default_factory=dict)  # module prefix → first step it trains (listed modules start frozen)
     dist: str = "auto"              # "auto" (DDP under torchrun with > 1 process), "ddp", "fsdp" or "none"
     find_unused_parameters: bool = False  # DDP: allow trainable parameters without a gradient in a step
+    compile: bool = False           # torch.compile the objective's forward (model and loss) in place; the first steps pay for compiling
 
     def __post_init__(self):
         for k in ("steps", "batch_size", "grad_accum", "log_every"):
@@ -202,6 +203,7 @@ class Trainer:
         if state is None and self.init_from is not None: load_weights(model, self.init_from.path, self.init_from.components)
         self.plan = unfreeze_plan(model, cfg.unfreeze); apply_freeze(self.plan, self.step + 1)
         self.raw = _Objective(model, objective)
+        if cfg.compile: self.raw.compile()                     # in place: parameter names, checkpoints and DDP wrapping unchanged
         self.net = wrap_model(self.raw, self.mode, info, cfg.find_unused_parameters)
         self.opt = torch.optim.AdamW(param_groups(self.raw, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas)
         if state is not None: load_optimizer_state(self.net, self.opt, state["optimizer"], self.mode)
