@@ -1,4 +1,4 @@
-"""`TrainConfig(compile=True)` (`compile = true` in a stage's settings) trains the same function as eager mode: the losses of a
+"""`TrainConfig(compile=True)` (`compile = True` in a stage's settings) trains the same function as eager mode: the losses of a
 fixed-seed run agree step by step within float tolerance, and the checkpoint keeps the model's own parameter names.
 
 Compiling the tiny RxT's forward and backward with inductor takes about a minute on a 2-core CPU."""
