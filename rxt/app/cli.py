@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pipeline", help="train the supervised curriculum from settings.ini (papermill stage runs)")
     s.add_argument("--settings", default="settings.ini", help="settings file (default: settings.ini)")
     s.add_argument("--run", default=None, help="run name: outputs go to runs/NAME/ (default: the profile's name, or 'default')")
-    s.add_argument("--profile", help="settings profile, e.g. micro (the Micro card's recipe, for a GPU)")
+    s.add_argument("--profile", help="settings profile: micro (the Micro card's recipe, for a GPU) or babi (the 20 bAbI tasks)")
     s.add_argument("--stages", nargs="*", help="only these stages, e.g. 20_joint_lm 21_interaction_sft (default: every row of rxt.train.stage.STAGES)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue an existing run: skip finished stages, resume the interrupted one")
