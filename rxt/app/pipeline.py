@@ -210,8 +210,9 @@ def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n
     shown = sorted({t["episode"] for t in transcript})[:n_transcript]
     out = {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps)}
     if all("task" in e for e in eps):                      # bAbI: the score of every task, its questions counted
-        out["by_task"] = {k: {str(task): sum(r) / len(r) for task, r in sorted(_per_task(ts, eps).items())} for k, ts in (("memory", transcript), ("reset", reset_t))}
-        out["task_questions"] = {str(task): len(r) for task, r in sorted(_per_task(transcript, eps).items())}
+        per = {k: sorted(_per_task(ts, eps).items()) for k, ts in (("memory", transcript), ("reset", reset_t))}
+        out["by_task"] = {k: {str(task): sum(r) / len(r) for task, r in v} for k, v in per.items()}
+        out["task_questions"] = {str(task): len(r) for task, r in per["memory"]}
     if heldout_path:
         h = read_episodes(heldout_path)[:n]
         hm, hr = recall_by_distance(model, tok, h, seed=seed), recall_by_distance(model, tok, h, reset=True, seed=seed)

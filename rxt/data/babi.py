@@ -52,9 +52,12 @@ def babi_episodes(task: int, split: str = "test", ack: str = "OK.", chunk: int =
     if task not in tasks: raise ValueError(f"bAbI task {task!r} is not one of the 20 tasks: use a number in {list(tasks)}")
     if split not in ("train", "test"): raise ValueError(f"bAbI split {split!r} does not exist: use 'train' or 'test'")
     if chunk < 1: raise ValueError(f"chunk={chunk} must be ≥ 1 (statements per turn)")
-    files = {s: _babi_lines(task, s) for s in ("train", "test")}
-    answers = {a for st in files.values() for s in st for _, t in s if "\t" in t for a in t.split("\t")[1].split(",")}  # the task's answer words
-    return [_babi_story_to_episode(s, task, ack, chunk, answers) for s in files[split]]
+    return [_babi_story_to_episode(s, task, ack, chunk, set(_babi_answers(task))) for s in _babi_lines(task, split)]
+
+@functools.lru_cache(maxsize=None)
+def _babi_answers(task: int) -> tuple[str, ...]:
+    "The task's answer words (its train and test files have the same ones)."
+    return tuple(sorted({a for sp in ("train", "test") for s in _babi_lines(task, sp) for _, t in s if "\t" in t for a in t.split("\t")[1].split(",")}))
 
 def _story_text(e: dict) -> str: return "\n".join([e["query"]] + [t["query"] + "\t" + t["answer"] for t in e["interactions"]])
 
@@ -85,11 +88,9 @@ _NOT_LABELS = {"yes", "no", "maybe", "none", "nothing", "one", "two", "three", "
 @functools.lru_cache(maxsize=None)
 def babi_entities(task: int) -> tuple[tuple[str, ...], ...]:
     "The classes of interchangeable words of a task (train stories): its people, and its answers where they are labels."
-    lines = [t for s in _babi_lines(task, "train") for _, t in s]
-    words = {w.lower() for t in lines for w in re.findall(r"[A-Za-z]+", t.split("\t")[0])}
+    words = {w.lower() for s in _babi_lines(task, "train") for _, t in s for w in re.findall(r"[A-Za-z]+", t.split("\t")[0])}
     names = tuple(n for n in BABI_NAMES if n.lower() in words)
-    answers = {a for t in lines if "\t" in t for a in t.split("\t")[1].split(",")}
-    labels = () if task in BABI_MEANINGFUL else tuple(sorted(answers - _NOT_LABELS - set(names)))
+    labels = () if task in BABI_MEANINGFUL else tuple(sorted(set(_babi_answers(task)) - _NOT_LABELS - set(names)))
     return tuple(c for c in (names, labels) if len(c) > 1)
 
 def babi_permute(episode: dict, rng: random.Random) -> dict:
@@ -104,7 +105,7 @@ def babi_permute(episode: dict, rng: random.Random) -> dict:
         out = {**t, "query": sub(t["query"]), "answer": sub(t["answer"])}
         if "gold" in t:
             out["gold"] = [sub(g) for g in t["gold"]]
-            out["others"] = sorted(set(t["others"]) | set(t["gold"]) - set(out["gold"]))
+            out["others"] = sorted((set(t["others"]) | set(t["gold"])) - set(out["gold"]))
             out["facts"] = [{**f, "text": sub(f["text"])} for f in t["facts"]]
         return out
     return {**turn(episode), "interactions": [turn(t) for t in episode["interactions"]]}
