@@ -108,3 +108,26 @@ def test_no_method_is_attached_by_assignment_after_its_class():
     pat = re.compile(r"^[A-Z]\w*\.\w+(, [A-Z]\w*\.\w+)* = ", re.M)
     found = {str(p.relative_to(ROOT)): m.group(0) for p in (ROOT / "rxt").rglob("*.py") if (m := pat.search(p.read_text(encoding="utf-8")))}
     assert not found, f"methods attached by assignment: {found}; define them in the class or decorate them with @patch"
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    "A module-level import of a package that pyproject.toml does not declare breaks `pip install rxt` without the dev extra (it did: fastcore)."
+    import ast, tomllib
+    from importlib.metadata import packages_distributions
+    norm = lambda s: re.sub(r"[-_.]+", "-", s).lower()
+    proj = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {norm(re.split(r"[<>=!~\[ ;]", d, 1)[0]) for d in proj["dependencies"]}
+    extras = {norm(re.split(r"[<>=!~\[ ;]", d, 1)[0]) for ds in proj["optional-dependencies"].values() for d in ds}
+    dists = packages_distributions()
+    missing, optional_at_top = set(), set()
+    for path in (ROOT / "rxt").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level: what `import rxt...` needs
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else []
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "rxt": continue
+                ds = {norm(d) for d in dists.get(top, [top])}
+                if not ds & declared: (optional_at_top if ds & extras else missing).add(f"{path.relative_to(ROOT)}: {top}")
+    assert not missing, f"imported at module level but not in [project] dependencies: {sorted(missing)}"
+    assert not optional_at_top, f"an optional extra imported at module level (import it lazily): {sorted(optional_at_top)}"

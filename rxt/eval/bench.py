@@ -12,7 +12,7 @@ from ..timing import interleaved_times, median_time, record
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'PEAK_BF16_TFLOPS', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records', 'bench_train',
-           'active_params', 'peak_tflops', 'bench_gpu']
+           'active_params', 'peak_tflops', 'gpu_numerics', 'bench_gpu']
 
 # %% ../../nbs/50_bench.ipynb #9f46d06e
 BENCHMARKS: dict[str, str] = {
@@ -79,11 +79,11 @@ def _stage_batches(preset: str, batch_size: int, seed: int = 0):
     lm = LMTextDataset(tinystories("train")[:400], tok, T)
     it = InteractionDataset(sft_pairs(batch_size, seed), tok, T)
     ep = EpisodeDataset(generate_episodes(batch_size, 4, seed), tok, T)
-    rng = random.Random(seed)
     return cfg, {
         "20_joint_lm": (collate([lm[i] for i in range(batch_size)]), joint_lm_loss),
         "21_interaction_sft": (collate([it[i] for i in range(batch_size)]), joint_lm_loss),
-        "22_memattn_pretrain": (collate_episodes([ep[i] for i in range(batch_size)]), lambda m, b: memattn_loss(m, b, rng=rng)),
+        "22_memattn_pretrain": (collate_episodes([ep[i] for i in range(batch_size)]),
+                                lambda m, b: memattn_loss(m, b, rng=random.Random(seed))),  # the same noise every call: comparable
         "23_smat": (collate_episodes([ep[i] for i in range(batch_size)]), smat_loss)}
 
 def _input_tokens(batch) -> int:
@@ -138,6 +138,55 @@ def peak_tflops(device_name: str) -> float | None:
     "The bf16 peak of a known device, by name; None if unknown."
     return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in device_name.upper()), None)
 
+def _loss_and_grad(model, batch, objective, device, precision: str, seed: int = 0):
+    "One forward and backward of `objective` from seed `seed`: the loss and every gradient as one float64 vector on the CPU."
+    from rxt.train.batches import autocast_for, to_device
+    model.zero_grad(set_to_none=True); torch.manual_seed(seed)
+    with autocast_for(precision, torch.device(device)): loss, _ = objective(model, to_device(batch, torch.device(device)))
+    loss.backward(); loss = loss.detach()
+    g = torch.cat([(torch.zeros_like(p) if p.grad is None else p.grad).detach().double().flatten().cpu() for p in model.parameters()])
+    return loss.item(), g
+
+def gpu_numerics(preset: str = "micro", batch_size: int = 4, device: str | None = None, new_tokens: int = 32, seed: int = 0) -> list[dict]:
+    "Each stage's loss and gradients on `device` in fp32 and bf16 autocast against a float64 CPU reference; greedy decoding with and without the KV cache and memory pre-cache against the reference's tokens."
+    from rxt.nn.model import ReactiveTransformer
+    from rxt.infer.generate import generate
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    cfg, stages = _stage_batches(preset, batch_size, seed)
+    torch.manual_seed(seed)
+    ref_model = ReactiveTransformer(cfg).double().train()
+    state = {k: v.float() for k, v in ref_model.state_dict().items()}
+    def fp32_model():
+        m = ReactiveTransformer(cfg); m.load_state_dict(state); return m.to(device)
+    recs = []
+    from rxt.train.memattn_pretrain import memattn_loss
+    for stage, (batch, objective) in stages.items():
+        if stage == "22_memattn_pretrain":  # noise off: the CPU's and the device's generators draw different numbers
+            objective = lambda m, b: memattn_loss(m, b, input_noise=0.0, label_noise=0.0, jitter=0.0)
+        ref_loss, ref_g = _loss_and_grad(ref_model, batch, objective, "cpu", "fp32", seed)
+        for precision in ("fp32", "bf16"):
+            m = fp32_model().train()
+            t = median_time(lambda: _loss_and_grad(m, batch, objective, device, precision, seed), repeats=1, warmup=0, device=device)
+            loss, g = _loss_and_grad(m, batch, objective, device, precision, seed)
+            recs.append(record("gpu_numerics", f"{preset}/{stage}/{precision}", _input_tokens(batch), t, loss=loss, loss_ref=ref_loss,
+                               loss_rel_err=abs(loss - ref_loss) / abs(ref_loss), grad_rel_err=float((g - ref_g).norm() / ref_g.norm()),
+                               grad_cos=float(g @ ref_g / (g.norm() * ref_g.norm()))))
+    # decoding: one prompt, greedy; the reference is float64 on the CPU without any cache
+    g = torch.Generator().manual_seed(seed)
+    prompt = torch.randint(8, cfg.vocab_size, (1, 16), generator=g)
+    stm = ref_model.init_stm(1)
+    def tokens(model, dev, **kw):
+        with torch.no_grad():
+            return torch.stack(list(generate(model, prompt.to(dev), stm.to(dev, model.decoder.head.weight.dtype), max_new_tokens=new_tokens,
+                                             stop_at_eos=False, **kw))).flatten().cpu()
+    ref = tokens(ref_model.eval(), "cpu", use_cache=False, precompute_memory=False)
+    m = fp32_model().eval()
+    for impl, kw in (("cache+precompute", {}), ("cache", {"precompute_memory": False}), ("no cache", {"use_cache": False})):
+        got = tokens(m, device, **kw)
+        recs.append(record("gpu_numerics", f"{preset}/decode/fp32/{impl}", new_tokens, 0.0, tokens_equal_ref=int((got == ref).sum()),
+                           first_mismatch=int((got != ref).nonzero()[0, 0]) if bool((got != ref).any()) else None))
+    return recs
+
 def bench_gpu(presets=("micro", "mini"), lengths=(1024, 4096, 16384), batch_size: int = 16, repeats: int = 5,
               peak: float | None = None, allow_cpu: bool = False, **_) -> list[dict]:
     "Attention (flash-attn and SDPA, bf16), each stage's training step with MFU, and decode speed, on the CUDA device."
@@ -155,7 +204,7 @@ def bench_gpu(presets=("micro", "mini"), lengths=(1024, 4096, 16384), batch_size
     name = torch.cuda.get_device_name() if cuda else "cpu"
     peak = peak or (peak_tflops(name) if cuda else None)
     meta = {"device": name, "dtype": str(dtype), "flash_attn": HAS_FLASH_ATTN, "torch": torch.__version__}
-    recs = []
+    recs = [r | meta for r in gpu_numerics(presets[0], device=device)]  # correctness before speed
     with torch.no_grad():
         for T in lengths:
             x = torch.randn(1, T, 256, device=device, dtype=dtype)

@@ -38,12 +38,17 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("cos", ang.cos().float(), persistent=False)
         self.register_buffer("sin", ang.sin().float(), persistent=False)
 
+    def ensure(self, n: int):
+        "Make the tables cover positions 0..n-1 (doubling, so that a growing cache rebuilds them rarely)."
+        if n > self.cos.shape[0]: self._build(max(n, 2 * self.cos.shape[0]))
+
     def forward(self, x: Tensor, pos: Tensor | None = None) -> Tensor:
         "Rotate `x` (B, H, T, D) at positions `pos` (T,) or (B, T); default 0..T-1."
         B, H, T, D = x.shape
-        if pos is None: pos = torch.arange(T, device=x.device)
-        need = int(pos.max()) + 1 if pos.numel() else 0
-        if need > self.cos.shape[0]: self._build(max(need, 2 * self.cos.shape[0]))
+        if pos is None: pos, need = torch.arange(T, device=x.device), T
+        elif pos.device.type != "cpu" or torch.compiler.is_compiling(): need = 0  # no host sync: the caller `ensure`s
+        else: need = int(pos.max()) + 1 if pos.numel() else 0
+        self.ensure(need)
         cos, sin = self.cos[pos], self.sin[pos]             # (T, D/2) or (B, T, D/2)
         if cos.dim() == 3: cos, sin = cos[:, None], sin[:, None]  # (B, 1, T, D/2)
         xf = x.float().unflatten(-1, (D // 2, 2))            # (B, H, T, D/2, 2)
