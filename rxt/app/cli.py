@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("info", help="print presets and their parameter counts")
     s.add_argument("--preset", choices=PRESETS, action="append", help="only these presets (repeatable)")
     s = sub.add_parser("bench", help="run a benchmark and write its records as JSON")
-    s.add_argument("name", help="attention | moe | train | decode | turns | serve | gpu (a CUDA machine) | all (see rxt.eval.bench.BENCHMARKS)")
+    s.add_argument("name", help="attention | moe | train | decode | turns | serve | conversation (a pipeline run) | gpu (a CUDA machine) | all (see rxt.eval.bench.BENCHMARKS)")
     s.add_argument("--json", help="write the records to this JSON file")
     s.add_argument("--md", help="write a markdown table of the records to this file")
     s.add_argument("--device", help="cpu or cuda (default: cuda if available)")
@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--compile", action="store_true", help="train: also time torch.compile'd steps, interleaved with eager ones")
     s.add_argument("--stages", help="train: only these stages, comma-separated (e.g. 20_joint_lm)")
     s.add_argument("--preset", help="train: the model preset (default: micro)")
+    s.add_argument("--run", help="conversation: the pipeline run whose RxT and baseline are timed (default: runs/default)")
+    s.add_argument("--turns", help="conversation: conversation lengths, comma-separated (default: 16,64,256)")
     d = sub.add_parser("data", help="tokenizer training and dialogue generation").add_subparsers(dest="data_cmd", required=True)
     g = d.add_parser("generate", help="generate multi-turn episodes with checkable facts (JSONL)")
     g.add_argument("--episodes", type=int, required=True, help="number of episodes")
@@ -161,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 # %% ../../nbs/90_cli.ipynb #78a02852
 def _bench(a) -> None:
     from rxt.eval.bench import run_benchmarks, format_records
-    kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats), ("stages", a.stages), ("preset", a.preset)) if v is not None}
+    kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats), ("stages", a.stages), ("preset", a.preset),
+                            ("run", a.run), ("turns", a.turns)) if v is not None}
     if a.compile: kw["compile"] = True
     recs = run_benchmarks(a.name.split(","), json_path=a.json, **kw)
     table = format_records(recs)

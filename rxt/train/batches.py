@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
 # %% auto #0
-__all__ = ['length_buckets', 'BatchStream', 'to_device', 'autocast_for']
+__all__ = ['length_buckets', 'BatchStream', 'to_device', 'autocast_for', 'keep_cpu_memory']
 
 # %% ../../nbs/12c_batches.ipynb #ede439af
 def length_buckets(ds: Dataset) -> list[list[int]] | None:
@@ -74,3 +74,15 @@ def autocast_for(precision: str, device: torch.device):
     "A bf16 autocast context for `precision` on `device`, or a no-op for fp32."
     bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+
+# %% ../../nbs/12c_batches.ipynb #d41bcee4
+def keep_cpu_memory(mmap_threshold: int = 1 << 30) -> bool:
+    "Keep freed CPU memory in the process (glibc `mallopt`: blocks up to `mmap_threshold` from the heap, no trimming); True if applied."
+    import ctypes, sys
+    if not sys.platform.startswith("linux"): return False
+    try: libc = ctypes.CDLL("libc.so.6")
+    except OSError: return False                        # not glibc
+    if not hasattr(libc, "mallopt"): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3         # glibc's malloc.h
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+

@@ -291,7 +291,8 @@ def episode_data(p: EpisodeParams, tok: RxTTokenizer, seq_len: int) -> tuple[Epi
 # %% ../../nbs/12b_stage.ipynb #62aa5692
 def ar_loss(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     "Next-token cross-entropy of logits (B, T, V) against labels (B, T) (−100 = ignore): loss, accuracy, count."
-    lg, tg = logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten()   # position t predicts token t+1
+    tg = F.pad(labels[:, 1:], (0, 1), value=-100).flatten()          # position t predicts token t+1; the last predicts nothing
+    lg = logits.flatten(0, 1)                                         # a view: slicing the logits instead would copy them (B·T·V)
     keep = tg != -100
     n = keep.sum()
     loss = F.cross_entropy(lg.float(), tg, ignore_index=-100, reduction="sum") / n.clamp(min=1)
