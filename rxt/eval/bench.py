@@ -81,12 +81,25 @@ def _stage_batches(preset: str, batch_size: int, seed: int = 0):
     lm = LMTextDataset(tinystories("train")[:400], tok, T)
     it = InteractionDataset(sft_pairs(batch_size, seed), tok, T)
     ep = EpisodeDataset(generate_episodes(batch_size, 4, seed), tok, T)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(8, cfg.vocab_size, (batch_size, T), generator=g)
+    dec = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
+           "stm": torch.randn(cfg.n_layers, batch_size, cfg.stm_size, cfg.d_model, generator=g)}
     return cfg, {
+        "decoder": (dec, _decoder_loss),
         "20_joint_lm": (collate([lm[i] for i in range(batch_size)]), joint_lm_loss),
         "21_interaction_sft": (collate([it[i] for i in range(batch_size)]), joint_lm_loss),
         "22_memattn_pretrain": (collate_episodes([ep[i] for i in range(batch_size)]),
                                 lambda m, b: memattn_loss(m, b, rng=random.Random(seed))),  # the same noise every call: comparable
         "23_smat": (collate_episodes([ep[i] for i in range(batch_size)]), smat_loss)}
+
+def _decoder_loss(model, b: dict):
+    "The decoder alone on random tokens reading a random STM: next-token loss plus the MoE balance loss."
+    from rxt.nn.layers import AuxOutputs
+    from rxt.train.stage import ar_loss
+    aux = AuxOutputs()
+    logits = model.decoder(b["input_ids"], b["stm"], b["attention_mask"], aux=aux)   # (B, T, V)
+    return ar_loss(logits, b["input_ids"])[0] + aux.moe_loss(), {}
 
 def _input_tokens(batch) -> int:
     if isinstance(batch, list): return sum(_input_tokens(b) for b in batch)
@@ -97,7 +110,9 @@ def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, d
     "Optimizer steps of each stage's objective (or of `stages`, comma-separated): seconds per step and input tokens per second; `compile`: eager and `torch.compile`d steps in interleaved rounds, with the speed-up."
     from rxt.nn.model import ReactiveTransformer
     from rxt.train.trainer import to_device
+    from rxt.train.batches import keep_cpu_memory
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.device(device).type == "cpu": keep_cpu_memory()              # as the trainer does on the CPU
     cfg, all_stages = _stage_batches(preset, batch_size)
     want = [s.strip() for s in stages.split(",") if s.strip()] or list(all_stages)
     if set(want) - set(all_stages): raise ValueError(f"unknown stages {sorted(set(want) - set(all_stages))}: choose among {list(all_stages)}")
@@ -144,7 +159,10 @@ def _loss_and_grad(model, batch, objective, device, precision: str, seed: int = 
     "One forward and backward of `objective` from seed `seed`: the loss and every gradient as one float64 vector on the CPU."
     from rxt.train.batches import autocast_for, to_device
     model.zero_grad(set_to_none=True); torch.manual_seed(seed)
-    with autocast_for(precision, torch.device(device)): loss, _ = objective(model, to_device(batch, torch.device(device)))
+    dtype = next(model.parameters()).dtype                               # float inputs (a random STM) follow the model: float64 for the reference
+    floats = lambda b: (b.to(dtype) if b.is_floating_point() else b) if isinstance(b, torch.Tensor) else \
+        {k: floats(v) for k, v in b.items()} if isinstance(b, dict) else [floats(v) for v in b] if isinstance(b, list) else b
+    with autocast_for(precision, torch.device(device)): loss, _ = objective(model, floats(to_device(batch, torch.device(device))))
     loss.backward(); loss = loss.detach()
     g = torch.cat([(torch.zeros_like(p) if p.grad is None else p.grad).detach().double().flatten().cpu() for p in model.parameters()])
     return loss.item(), g

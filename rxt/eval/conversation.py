@@ -109,7 +109,7 @@ def bench_conversation(run: str = "runs/default", turns: str | int = "16,64,256"
             for name, conv in convs.items():                                  # interleaved: drift hits all three alike
                 m, _ = conv.turn(p, answer_len)
                 recs.append(record("conversation", name, m["prompt_tokens"], m["reply"], turns=N, turn=t, answer_tokens=answer_len,
-                                   params=params["rxt" if name == "rxt" else "baseline"], device=str(device), **m))
+                                   params=params["rxt" if name == "rxt" else "baseline"], device=str(device), run=str(run), **m))
     return recs
 
 def conversation_table(recs: list[dict]) -> list[dict]:

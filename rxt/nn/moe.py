@@ -13,9 +13,9 @@ from .config import FFConfig
 from .layers import SwiGLU, AuxOutputs
 
 # %% auto #0
-__all__ = ['AUX_LOSSES', 'Routing', 'balance_loss', 'balance_loss_rxnn', 'z_loss', 'Router', 'expert_swiglu', 'experts_loop',
-           'experts_sorted', 'experts_gathered', 'MoEFeedForward', 'moe_naive', 'build_ff', 'total_params',
-           'active_params', 'bench_moe']
+__all__ = ['AUX_LOSSES', 'Routing', 'expert_counts', 'balance_loss', 'balance_loss_rxnn', 'z_loss', 'Router', 'expert_swiglu',
+           'experts_loop', 'experts_sorted', 'experts_gathered', 'MoEFeedForward', 'moe_naive', 'build_ff',
+           'total_params', 'active_params', 'bench_moe']
 
 # %% ../../nbs/03_moe.ipynb #7cc90622
 class Routing(NamedTuple):
@@ -27,12 +27,17 @@ class Routing(NamedTuple):
     load: Tensor | None     # (E,) fraction of token-slots sent to each expert (no gradient); None if losses=False
 
 # %% ../../nbs/03_moe.ipynb #285b14c6
+def expert_counts(experts: Tensor, E: int) -> Tensor:
+    "How many slots chose each of E experts, (E,) int64: `bincount` with a shape known in advance (no graph break in `torch.compile`)."
+    flat = experts.reshape(-1)
+    return torch.zeros(E, dtype=torch.long, device=flat.device).index_add_(0, flat, torch.ones_like(flat))
+
 def balance_loss(probs: Tensor,    # (N, E) router probabilities
                  experts: Tensor,  # (N, K) chosen expert ids
                 ) -> Tensor:
     "Switch/GShard load-balancing loss E·Σ_e f_e·P_e: 1 when balanced, E/K when collapsed."
     N, E = probs.shape
-    f = torch.bincount(experts.reshape(-1), minlength=E).to(probs.dtype) / experts.numel()  # (E,)
+    f = expert_counts(experts, E).to(probs.dtype) / experts.numel()  # (E,)
     return E * (f * probs.mean(0)).sum()
 
 def balance_loss_rxnn(probs: Tensor,    # (N, E) router probabilities
@@ -65,7 +70,7 @@ class Router(nn.Module):
         w, idx = probs.topk(self.top_k, dim=-1)                     # (N, K) each
         w = w / w.sum(-1, keepdim=True)
         if not losses: return Routing(w, idx, None, None, None)     # inference: skip the statistics
-        load = torch.bincount(idx.reshape(-1), minlength=self.n_experts).float() / idx.numel()  # (E,)
+        load = expert_counts(idx, self.n_experts).float() / idx.numel()  # (E,)
         return Routing(w, idx, AUX_LOSSES[self.aux_loss](probs, idx), z_loss(logits), load)
 
 # %% ../../nbs/03_moe.ipynb #2aa5d066
