@@ -266,6 +266,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'rxt.eval.bench._stage_batches': ('bench.html#_stage_batches', 'rxt/eval/bench.py'),
                                 'rxt.eval.bench.active_params': ('bench.html#active_params', 'rxt/eval/bench.py'),
                                 'rxt.eval.bench.bench_gpu': ('bench.html#bench_gpu', 'rxt/eval/bench.py'),
+                                'rxt.eval.bench.bench_profile': ('bench.html#bench_profile', 'rxt/eval/bench.py'),
                                 'rxt.eval.bench.bench_train': ('bench.html#bench_train', 'rxt/eval/bench.py'),
                                 'rxt.eval.bench.format_records': ('bench.html#format_records', 'rxt/eval/bench.py'),
                                 'rxt.eval.bench.get_benchmark': ('bench.html#get_benchmark', 'rxt/eval/bench.py'),

@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("info", help="print presets and their parameter counts")
     s.add_argument("--preset", choices=PRESETS, action="append", help="only these presets (repeatable)")
     s = sub.add_parser("bench", help="run a benchmark and write its records as JSON")
-    s.add_argument("name", help="attention | moe | train | decode | turns | serve | conversation (a pipeline run) | gpu (a CUDA machine) | all (see rxt.eval.bench.BENCHMARKS)")
+    s.add_argument("name", help="attention | moe | train | decode | turns | serve | profile | conversation (a pipeline run) | gpu (a CUDA machine) | all (see rxt.eval.bench.BENCHMARKS)")
     s.add_argument("--json", help="write the records to this JSON file")
     s.add_argument("--md", help="write a markdown table of the records to this file")
     s.add_argument("--device", help="cpu or cuda (default: cuda if available)")

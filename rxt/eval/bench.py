@@ -12,7 +12,7 @@ from ..timing import interleaved_times, median_time, record
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'PEAK_BF16_TFLOPS', 'get_benchmark', 'run_benchmarks', 'ratio_table', 'format_records', 'bench_train',
-           'active_params', 'peak_tflops', 'gpu_numerics', 'bench_gpu']
+           'bench_profile', 'active_params', 'peak_tflops', 'gpu_numerics', 'bench_gpu']
 
 # %% ../../nbs/50_bench.ipynb #9f46d06e
 BENCHMARKS: dict[str, str] = {
@@ -137,6 +137,40 @@ def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, d
     return recs
 
 BENCHMARKS["train"] = "rxt.eval.bench:bench_train"
+
+# %% ../../nbs/50_bench.ipynb #272a47a7
+def bench_profile(preset: str = "micro", batch_size: int = 16, stages: str = "decoder,23_smat", steps: int = 3, top: int = 15,
+                  device: str | None = None, **_) -> list[dict]:
+    "The `top` operators by self time per optimizer step of each stage in `stages`, under torch.profiler (2 warm-up steps first)."
+    from torch.profiler import profile, ProfilerActivity
+    from rxt.nn.model import ReactiveTransformer
+    from rxt.train.batches import keep_cpu_memory, to_device
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.device(device).type == "cpu": keep_cpu_memory()
+    cfg, all_stages = _stage_batches(preset, batch_size)
+    recs = []
+    for name in [s.strip() for s in stages.split(",") if s.strip()]:
+        if name not in all_stages: raise ValueError(f"unknown stage {name!r}: choose among {list(all_stages)}")
+        batch, objective = all_stages[name]
+        batch = to_device(batch, torch.device(device))
+        torch.manual_seed(0)
+        model = ReactiveTransformer(cfg).to(device).train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        def step():
+            loss, _ = objective(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        step(); step()
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.device(device).type == "cuda" else [])
+        with profile(activities=acts) as prof:
+            for _ in range(steps): step()
+        ev = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+        total = sum(e.self_cpu_time_total for e in ev)
+        for e in sorted(ev, key=lambda e: -e.self_cpu_time_total)[:top]:
+            recs.append(record("profile", e.key, e.count // steps, e.self_cpu_time_total / 1e6 / steps, stage=name, share=e.self_cpu_time_total / total,
+                               preset=preset, batch_size=batch_size, device=str(device)))
+    return recs
+
+BENCHMARKS["profile"] = "rxt.eval.bench:bench_profile"
+
 
 # %% ../../nbs/50_bench.ipynb #1892133c
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0, "L4": 121.0, "A10": 125.0}  # dense bf16 tensor-core peaks
