@@ -101,6 +101,18 @@ def _decoder_loss(model, b: dict):
     logits = model.decoder(b["input_ids"], b["stm"], b["attention_mask"], aux=aux)   # (B, T, V)
     return ar_loss(logits, b["input_ids"])[0] + aux.moe_loss(), {}
 
+def _train_step(cfg, objective, batch, device, precision: str = "fp32"):
+    "A fresh model (torch seed 0) with AdamW, and the closure of one optimizer step of `objective` on `batch`: (step, model)."
+    from rxt.nn.model import ReactiveTransformer
+    from rxt.train.batches import autocast_for
+    torch.manual_seed(0)
+    model = ReactiveTransformer(cfg).to(device).train()  # the shipped 1,024-token ids fit every preset's vocabulary
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    def step():
+        with autocast_for(precision, torch.device(device)): loss, _ = objective(model, batch)
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    return step, model
+
 def _input_tokens(batch) -> int:
     if isinstance(batch, list): return sum(_input_tokens(b) for b in batch)
     return int(batch["attention_mask"].sum())
@@ -108,9 +120,7 @@ def _input_tokens(batch) -> int:
 def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, device: str | None = None, compile: bool = False,
                 stages: str = "", **_) -> list[dict]:
     "Optimizer steps of each stage's objective (or of `stages`, comma-separated): seconds per step and input tokens per second; `compile`: eager and `torch.compile`d steps in interleaved rounds, with the speed-up."
-    from rxt.nn.model import ReactiveTransformer
-    from rxt.train.trainer import to_device
-    from rxt.train.batches import keep_cpu_memory
+    from rxt.train.batches import keep_cpu_memory, to_device
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if torch.device(device).type == "cpu": keep_cpu_memory()              # as the trainer does on the CPU
     cfg, all_stages = _stage_batches(preset, batch_size)
@@ -120,14 +130,8 @@ def bench_train(preset: str = "micro", batch_size: int = 16, repeats: int = 3, d
     for name in want:
         batch, objective = all_stages[name]
         batch = to_device(batch, torch.device(device))
-        def make(f):
-            torch.manual_seed(0)
-            model = ReactiveTransformer(cfg).to(device).train()  # the shipped 1,024-token ids fit every preset's vocabulary
-            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-            def step():
-                loss, _ = f(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-            return step
-        steps = {"eager": make(objective)} | ({"compiled": make(torch.compile(objective))} if compile else {})
+        steps = {"eager": _train_step(cfg, objective, batch, device)[0]} | (
+            {"compiled": _train_step(cfg, torch.compile(objective), batch, device)[0]} if compile else {})
         if compile: steps["compiled"]()                                     # the compilation itself is not timed
         ts = interleaved_times(steps, repeats=repeats, warmup=1, device=device)
         n = _input_tokens(batch)
@@ -143,7 +147,6 @@ def bench_profile(preset: str = "micro", batch_size: int = 16, stages: str = "de
                   device: str | None = None, **_) -> list[dict]:
     "The `top` operators by self time per optimizer step of each stage in `stages`, under torch.profiler (2 warm-up steps first)."
     from torch.profiler import profile, ProfilerActivity
-    from rxt.nn.model import ReactiveTransformer
     from rxt.train.batches import keep_cpu_memory, to_device
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if torch.device(device).type == "cpu": keep_cpu_memory()
@@ -153,11 +156,7 @@ def bench_profile(preset: str = "micro", batch_size: int = 16, stages: str = "de
         if name not in all_stages: raise ValueError(f"unknown stage {name!r}: choose among {list(all_stages)}")
         batch, objective = all_stages[name]
         batch = to_device(batch, torch.device(device))
-        torch.manual_seed(0)
-        model = ReactiveTransformer(cfg).to(device).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        def step():
-            loss, _ = objective(model, batch); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        step = _train_step(cfg, objective, batch, device)[0]
         step(); step()
         acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.device(device).type == "cuda" else [])
         with profile(activities=acts) as prof:
@@ -245,11 +244,9 @@ def bench_gpu(presets=("micro", "mini"), lengths=(1024, 4096, 16384), batch_size
               peak: float | None = None, allow_cpu: bool = False, **_) -> list[dict]:
     "Attention (flash-attn and SDPA, bf16), each stage's training step with MFU, and decode speed, on the CUDA device."
     from rxt.nn.attention import BENCH_LAYOUTS, HAS_FLASH_ATTN, build_attention
-    from rxt.nn.config import AttentionConfig, RxTConfig
-    from rxt.nn.model import ReactiveTransformer
+    from rxt.nn.config import AttentionConfig
     from rxt.infer.generate import bench_decode
-    from rxt.train.batches import autocast_for
-    from rxt.train.trainer import to_device
+    from rxt.train.batches import to_device
     cuda = torch.cuda.is_available()
     if not cuda and not allow_cpu:
         raise ValueError("rxt bench gpu measures a CUDA device and this machine has none (torch.cuda.is_available() is False): "
@@ -271,18 +268,14 @@ def bench_gpu(presets=("micro", "mini"), lengths=(1024, 4096, 16384), batch_size
     for preset in presets:
         cfg, stages = _stage_batches(preset, batch_size)
         for stage, (batch, objective) in stages.items():
-            torch.manual_seed(0)
-            model = ReactiveTransformer(cfg).to(device).train()
-            opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-            batch, n_active = to_device(batch, torch.device(device)), active_params(model)
-            def step():
-                with autocast_for("bf16" if cuda else "fp32", torch.device(device)): loss, _ = objective(model, batch)
-                loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+            batch = to_device(batch, torch.device(device))
+            step, model = _train_step(cfg, objective, batch, device, "bf16" if cuda else "fp32")
+            n_active = active_params(model)
             s = median_time(step, repeats=repeats, warmup=2, device=device)
             tps = _input_tokens(batch) / s
             recs.append(record("gpu_train", f"{preset}/{stage}", _input_tokens(batch), s, tokens_per_s=tps, active_params=n_active,
                                mfu=6 * n_active * tps / (peak * 1e12) if peak else None, peak_tflops=peak, batch_size=batch_size, **meta))
-            del model, opt; gc.collect()
+            del step, model; gc.collect()
         recs += [r | {"preset": preset, **meta} for r in bench_decode(preset, repeats=repeats, device=device)]
     return recs
 

@@ -60,16 +60,9 @@ class CachedConversation(Conversation):
         a = model.decoder.layers[0].self_attn
         self.cache = KVCache(len(model.decoder.layers), 1, a.Hkv, a.D, capacity, self.device, model.decoder.head.weight.dtype)
         self.pending = torch.empty(1, 0, dtype=torch.long, device=self.device)  # the last answer token and [EOS]: not yet read
-    @torch.no_grad()
-    def _tokens(self, ids: Tensor, n: int):
-        logits = self.model(ids, torch.ones_like(ids), cache=self.cache)[:, -1]       # (1, V)
-        for i in range(n):
-            tok = logits.argmax(-1)                                                      # (1,)
-            yield tok
-            if i + 1 < n: logits = self.model(tok[:, None], torch.ones_like(tok[:, None]), cache=self.cache)[:, -1]
     def turn(self, prompt: Tensor, n: int) -> tuple[dict, Tensor]:
         ids = torch.cat([self.pending, prompt], 1)
-        t, ans = self._stream(self._tokens(ids, n))
+        t, ans = self._stream(generate(self.model, ids, None, max_new_tokens=n, stop_at_eos=False, cache=self.cache))
         self.pending = torch.cat([ans[:, -1:], torch.full_like(ans[:, :1], EOS)], 1)
         kv = 2 * self.cache.length * self.cache.k[:, :, :, :1].numel() * self.cache.k.element_size()  # K and V of the cached tokens
         return t | {"update": 0.0, "prompt_tokens": ids.shape[1], "held_bytes": kv}, ans

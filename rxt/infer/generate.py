@@ -42,23 +42,23 @@ def sample(logits: Tensor, temperature: float = 1.0, top_k: int | None = None, t
 def generate(model: ReactiveTransformer | DecoderOnlyLM, prompt: Tensor, stm: Tensor | None, attention_mask: Tensor | None = None,
              max_new_tokens: int = 64, temperature: float = 0.0, top_k: int | None = None, top_p: float | None = None,
              eos_id: int = EOS, stop_at_eos: bool = True, use_cache: bool = True, precompute_memory: bool = True,
-             generator: torch.Generator | None = None) -> Iterator[Tensor]:
-    "Stream next tokens (B,) for left-padded prompts (B, T) reading `stm` (L, B, S, C)."
+             generator: torch.Generator | None = None, cache: KVCache | None = None) -> Iterator[Tensor]:
+    "Stream next tokens (B,) for left-padded prompts (B, T) reading `stm` (L, B, S, C); `cache`: a KV cache to continue (what it holds precedes the prompt)."
     B, T = prompt.shape
     am = torch.ones_like(prompt) if attention_mask is None else attention_mask
     dec = model.decoder
     mkv = dec.memory_kv(stm) if precompute_memory and dec.has_memory else None
     layer0 = dec.layers[0].self_attn
-    cache = KVCache(len(dec.layers), B, layer0.Hkv, layer0.D, T + max_new_tokens, prompt.device, dec.head.weight.dtype) if use_cache else None
+    if cache is None and use_cache: cache = KVCache(len(dec.layers), B, layer0.Hkv, layer0.D, T + max_new_tokens, prompt.device, dec.head.weight.dtype)
     seq, mask, done = prompt, am, torch.zeros(B, dtype=torch.bool, device=prompt.device)
     logits = dec(prompt, stm, am, memory_kv=mkv, cache=cache)[:, -1]      # (B, V)
-    for _ in range(max_new_tokens):
+    for i in range(max_new_tokens):
         tok = sample(logits, temperature, top_k, top_p, generator).masked_fill(done, PAD)  # (B,)
         yield tok
         live = (~done).long()[:, None]                                       # (B, 1)
         done = done | (tok == eos_id) if stop_at_eos else done
-        if bool(done.all()): return
-        if use_cache: logits = dec(tok[:, None], stm, live, memory_kv=mkv, cache=cache)[:, -1]
+        if i + 1 == max_new_tokens or bool(done.all()): return             # the last token is not read: no forward for it
+        if cache is not None: logits = dec(tok[:, None], stm, live, memory_kv=mkv, cache=cache)[:, -1]
         else:
             seq, mask = torch.cat([seq, tok[:, None]], 1), torch.cat([mask, live], 1)
             logits = dec(seq, stm, mask, memory_kv=mkv)[:, -1]

@@ -142,8 +142,9 @@ class RxTDecoder(nn.Module):
 def ensure_rope(module: nn.Module, n: int) -> None:
     """Grow every RoPE table under `module` to cover positions 0..n-1, `n` a bound known from shapes. RoPE then reads
     the positions without asking the device for their maximum: one host sync fewer per attention call on a GPU."""
-    for m in module.modules():
-        if isinstance(m, RotaryEmbedding): m.ensure(n)
+    ropes = module.__dict__.get("_ropes")                 # found once: this runs on every forward, decode steps included
+    if ropes is None: ropes = module.__dict__["_ropes"] = [m for m in module.modules() if isinstance(m, RotaryEmbedding)]
+    for m in ropes: m.ensure(n)
 
 def check_ids(ids: Tensor, vocab_size: int) -> None:
     "Refuse token ids that are not a (B, T) integer tensor inside the vocabulary."
