@@ -118,7 +118,7 @@ class SmatParams(EpisodeParams):
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
     steps: int = 1800              # optimizer steps
     ladder: str = "0.8:1/1:1,2"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
-    ladder_kinds: str = "single"   # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS)
+    ladder_kinds: str = "single,multi,overwrite,long"  # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS): every kind, so each is trained at every rung
     ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ('0.5:10/1:70'); empty: all 70 from the start
     ladder_length: str = "0.55:0/1:8"  # longest ladder episode in follow-ups until each fraction of the steps (23_smat): each batch draws its length up to this, unrelated turns before the fact; 0: the rung's max distance + 1, the fact right after the opening story
     batch_size: int = 16           # episodes per step (the skill grows with the episodes seen; 16 of up to 9 turns cost about what 32 of the shortest do)
