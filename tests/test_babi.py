@@ -57,3 +57,17 @@ def test_babi_answer_listing_every_candidate_scores_zero():
     assert recall_score(q["gold"][0], q["gold"], q["others"]) == 1
     assert recall_score(" ".join(q["gold"] + q["others"]), q["gold"], q["others"]) == 0
     assert set(q["others"]) | set(q["gold"]) == {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"}
+
+
+def test_long_profile_trains_and_tests_distance_16(tmp_path):
+    "The `long` profile's stage 4 climbs to distance 16 and its test set asks at 16 (the default profile stops at 8)."
+    from dataclasses import replace
+    from rxt.data.values import EVAL_FOLLOWUPS, eval_distances
+    from rxt.train.smat import parse_ladder, parse_lengths
+    cfg = read_settings(ROOT / "settings.ini", "long")
+    smat, data = SmatParams(**cfg["23_smat"]), section(cfg, "data")
+    assert set(parse_ladder(smat.ladder)[-1][1]) == set(range(1, 17)) and max(n for _, n in parse_lengths(smat.ladder_length)) == 16
+    assert smat.bptt == 16 and data.episode_steps == 16
+    paths = prepare_data(tmp_path, RunSettings(), replace(data, n_train=2))
+    asked = {e["interactions"][-1]["distance"] for e in read_episodes(paths["episodes_test"])}
+    assert asked == set(eval_distances(16)) and 16 in asked and max(EVAL_FOLLOWUPS, data.episode_steps) == 16

@@ -10,8 +10,8 @@ from functools import cache
 from .datasets import CORPORA, shipped_corpus
 
 # %% auto #0
-__all__ = ['SYLLABLES', 'CODAS', 'PLACE_ENDS', 'COLORS', 'KINDS', 'SPLITS', 'EVAL_FOLLOWUPS', 'ValueSpace', 'seen_words',
-           'value_split', 'draw']
+__all__ = ['SYLLABLES', 'CODAS', 'PLACE_ENDS', 'COLORS', 'KINDS', 'SPLITS', 'EVAL_FOLLOWUPS', 'ValueSpace', 'eval_distances',
+           'seen_words', 'value_split', 'draw']
 
 # %% ../../nbs/11b_values.ipynb #5073a7d7
 SYLLABLES = tuple(random.Random("rxt-syllables").sample([c + v for c in "bdfgklmnprstvz" for v in "aeiou"], 70))
@@ -66,6 +66,10 @@ class ValueSpace:
 # %% ../../nbs/11b_values.ipynb #912e3b47
 SPLITS = ("train", "validation", "test")
 EVAL_FOLLOWUPS = 8  # follow-ups of the evaluation's test-value episodes (rxt pipeline's test set, rxt report): distances 1, 2, 4, 8
+
+def eval_distances(followups: int = EVAL_FOLLOWUPS) -> tuple[int, ...]:
+    "Where the test episodes put their last question: 1, 2, 4, … turns after its fact, up to `followups`."
+    return tuple(d for d in (1, 2, 4, 8, 16, 32) if d <= followups)
 
 @cache
 def seen_words() -> frozenset[str]:

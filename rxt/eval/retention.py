@@ -15,14 +15,15 @@ from torch import Tensor
 from ..nn.model import DecoderOnlyLM, ReactiveTransformer
 from ..data.datasets import encode_turn
 from ..nn.config import RxTConfig
-from ..data.dialogues import MODES, generate_episodes, recall_score
+from ..data.dialogues import KINDS, MODES, generate_episodes, recall_score
+from ..data.values import EVAL_FOLLOWUPS, eval_distances
 from ..data.tokenizer import RxTTokenizer
 from ..infer.generate import greedy_answers, pad_ids
 
 # %% auto #0
 __all__ = ['VALUE_TYPES', 'GROUP_ORDER', 'SYSTEM_NAMES', 'value_type', 'wilson', 'Answerer', 'answer_nll', 'RxTAnswerer',
            'HistoryAnswerer', 'play', 'RetentionResult', 'retention', 'format_retention', 'run_systems',
-           'evaluate_retention']
+           'test_episodes', 'evaluate_retention']
 
 # %% ../../nbs/40a_retention.ipynb #dc9a02b7
 VALUE_TYPES = {"hero": "name", "friend": "name", "pet_name": "name",
@@ -263,11 +264,16 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
     if base is not None: systems["baseline"] = HistoryAnswerer(base, rxt.cfg.seq_len, model=labels[1])
     return systems, tok
 
+def test_episodes(n: int = 200, followups: int = EVAL_FOLLOWUPS, seed: int = 0) -> list[dict]:
+    "The test-value episodes `rxt report` plays and `rxt pipeline` writes as its test set: every kind, the last question at `eval_distances`."
+    return generate_episodes(n, followups, seed, "test", KINDS, distances=eval_distances(followups))
+
 def evaluate_retention(run: str | Path = "", n_episodes: int = 200, steps: int = 16, seed: int = 0, split: str = "test",
                        batch_size: int = 32, max_new_tokens: int = 48, distances: Sequence[int] | None = None,
-                       kinds: Sequence[str] = MODES) -> RetentionResult:
-    "Retention of a run's three systems on `n_episodes` generated `split` episodes of `steps` follow-ups (last question at one of `distances`)."
+                       kinds: Sequence[str] = MODES, episodes: Sequence[dict] | None = None) -> RetentionResult:
+    "Retention of a run's three systems on `episodes`, or on `n_episodes` generated `split` episodes of `steps` follow-ups (last question at one of `distances`)."
     systems, tok = run_systems(run)
-    res = retention(systems, generate_episodes(n_episodes, steps, seed, split, kinds, distances=distances), tok, batch_size, max_new_tokens)
+    if episodes is None: episodes = generate_episodes(n_episodes, steps, seed, split, kinds, distances=distances)
+    res = retention(systems, list(episodes), tok, batch_size, max_new_tokens)
     res.meta |= {"run": str(run), "steps": steps, "seed": seed, "distances": list(distances or []), "kinds": list(kinds)}
     return res
