@@ -35,12 +35,12 @@ class StageParams:
     progress: bool = False         # tqdm bar
     resume: bool = False           # continue an interrupted run in run_dir from its last checkpoint
     compile: bool = False          # torch.compile each training step's forward (TrainConfig.compile)
+    min_lr_ratio: float = 0.1      # where the cosine ends, as a fraction of lr (TrainConfig.min_lr_ratio); 1: constant after the warm-up
 
     def __new__(cls, *args, **kw):
         unknown = sorted(set(kw) - {f.name for f in fields(cls)})
         if unknown: raise ValueError(f"{cls.stage} has no parameters {unknown}; it declares {sorted(f.name for f in fields(cls))}")
         return super().__new__(cls)
-
     def __post_init__(self):
         for f in fields(self):
             v, d = getattr(self, f.name), f.default
@@ -48,7 +48,6 @@ class StageParams:
                 object.__setattr__(self, f.name, v := str(v))
             ok = isinstance(v, type(d)) or (type(d) is float and type(v) is int)
             if not ok: raise ValueError(f"{self.stage}: {f.name}={v!r} should be a {type(d).__name__} (default {d!r})")
-
     def total_steps(self) -> int:
         "Optimizer steps of the whole stage (the pipeline's progress line counts them)."
         return self.steps
@@ -120,9 +119,10 @@ class SmatParams(EpisodeParams):
     ladder: str = "0.8:1/1:1,2"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single,multi,overwrite,long"  # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS): every kind, so each is trained at every rung
     ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ('0.5:10/1:70'); empty: all 70 from the start
-    ladder_length: str = "0.55:0/1:8"  # longest ladder episode in follow-ups until each fraction of the steps (23_smat): each batch draws its length up to this, unrelated turns before the fact; 0: the rung's max distance + 1, the fact right after the opening story
+    ladder_length: str = "0.75:0/1:8"  # longest ladder episode in follow-ups until each fraction of the steps (23_smat): each batch draws its length up to this, unrelated turns before the fact; 0: the rung's max distance + 1, the fact right after the opening story
     batch_size: int = 16           # episodes per step (the skill grows with the episodes seen; 16 of up to 9 turns cost about what 32 of the shortest do)
     lr: float = 1e-3               # peak learning rate
+    min_lr_ratio: float = 1.0      # constant after the warm-up: copying appears late in the stage and a decayed rate slows it (23_smat)
     warmup_steps: int = 100        # linear warm-up steps
     eval_every: int = 300          # validate every N steps (0: at the end)
     unfreeze_memory_at: int = 0    # step from which memory attention trains (decoder only before; 0: from the start)
@@ -188,7 +188,7 @@ class MrlParams(StageParams):
 def train_config(p: StageParams, steps: int | None = None, batch_size: int | None = None, **extra) -> TrainConfig:
     "The trainer's settings of a stage run, every stage setting passed from `p` (`steps` and `batch_size` for a phase of it)."
     return TrainConfig(steps=p.steps if steps is None else steps, batch_size=p.batch_size if batch_size is None else batch_size, lr=p.lr,
-                       warmup_steps=p.warmup_steps, eval_every=p.eval_every, seed=p.seed, **{"compile": p.compile, **extra})
+                       warmup_steps=p.warmup_steps, eval_every=p.eval_every, seed=p.seed, **{"compile": p.compile, "min_lr_ratio": p.min_lr_ratio, **extra})
 
 # %% ../../nbs/12b_stage.ipynb #bd130a57
 @dataclass(frozen=True)
