@@ -45,3 +45,10 @@ def test_non_finite_loss_stops_the_stage_with_the_step_named(tmp_path, algorithm
 def test_unknown_algorithm_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown"):
         mrl.train_mrl(MrlParams(run_dir=str(tmp_path / "run"), algorithm="ppo"))
+
+
+@pytest.mark.parametrize("kw", [{"compile": True}, {"min_lr_ratio": 1.0}])
+def test_trainer_settings_are_refused_not_ignored(kw):
+    "MRL runs its own optimiser loop, so the trainer's settings would do nothing: a settings.ini that sets one is refused."
+    with pytest.raises(ValueError, match="own loop"): MrlParams(**kw)
+    assert MrlParams().schedule() == (1, 2, 4) and MrlParams(max_steps=5).schedule() == (1, 2, 4, 5)

@@ -175,13 +175,13 @@ class MrlParams(StageParams):
     teacher_forcing_until: int = 0 # rungs shorter than this write the reference answers into memory, not the generated ones
     max_new_tokens: int = 32       # longest sampled answer
     n_eval: int = 32               # held-out episodes for the notebook's recall check before and after
-
+    def __post_init__(self):       # MRL runs its own optimiser loop: the trainer's settings are refused, not ignored
+        super().__post_init__()
+        if self.compile or self.min_lr_ratio != StageParams.min_lr_ratio: raise ValueError("30_mrl: compile and min_lr_ratio are settings of the stages the trainer runs; MRL has its own loop")
     def schedule(self) -> tuple[int, ...]:
         "Follow-ups per episode of each rung: 1, 2, 4, … up to `max_steps` (which ends the list even if not a power of 2)."
-        out = [1]
-        while out[-1] * 2 < self.max_steps: out.append(out[-1] * 2)
+        out = [2 ** k for k in range(self.max_steps.bit_length()) if 2 ** k < self.max_steps] or [1]
         return tuple(out + [self.max_steps] if out[-1] < self.max_steps else out)
-
     def total_steps(self) -> int: return len(self.schedule()) * self.iterations
 
 # %% ../../nbs/12b_stage.ipynb #4f7cc307
