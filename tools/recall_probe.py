@@ -19,6 +19,23 @@ from rxt.data.datasets import EpisodeDataset, collate_episodes
 from rxt.train.stage import stage_model, stage_tokenizer
 from rxt.train.checkpoint import load_weights
 from rxt.train.smat import smat_loss, parse_growth, ladder_rung
+from rxt.train.stage import ar_loss
+from rxt.nn.layers import AuxOutputs
+
+def recon_loss(model, turns, bptt, w):
+    "smat_loss plus w x the next-token loss of the whole previous interaction, decoded from the STM it was just written into."
+    stm = model.init_stm(turns[0]["input_ids"].shape[0]); total, count, rt, rc, aux = 0.0, 0, 0.0, 0, AuxOutputs()
+    for t, turn in enumerate(turns):
+        if t > 0:
+            if (t - 1) % bptt == 0: stm = stm.detach()
+            prev = turns[t - 1]
+            stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
+            rl, _, rn = ar_loss(model.decoder(prev["input_ids"], stm, prev["attention_mask"], aux=aux),
+                                prev["input_ids"].masked_fill(prev["attention_mask"] == 0, -100))
+            rt, rc = rt + rl * rn, rc + rn
+        loss, acc, n = ar_loss(model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux), turn["labels"])
+        total, count = total + loss * n, count + n
+    return total / count + aux.moe_loss() + w * rt / rc, {}
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--init", default="", help="a stage run folder to start from (empty: the preset, from scratch)")
@@ -32,6 +49,7 @@ ap.add_argument("--length", type=int, default=0, help="longest episode in follow
 ap.add_argument("--ds", default="", help="train distances, comma-separated, one drawn per batch (default: --d)")
 ap.add_argument("--save", default="", help="write the trained model (safetensors + config) to this folder")
 ap.add_argument("--bptt", type=int, default=1, help="memory updates the gradient flows back through")
+ap.add_argument("--recon", type=float, default=0.0, help="weight of an auxiliary loss: the previous interaction reconstructed from the STM (0: off)")
 ap.add_argument("--eval-at", default="", help="(d:follow-ups) pairs scored besides d:d+1, e.g. 1:8,4:8,8:8")
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
 tok = stage_tokenizer(); m = stage_model(a.preset, a.init or None, tok.vocab_size)
@@ -65,7 +83,8 @@ def score(syllables: int, n: int = 256, d: int = 1, steps: int = 2) -> dict:
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.01); t0, rows = time.time(), []
 for step in range(a.steps):
     syl = ladder_rung(growth, step, a.steps)
-    loss, _ = smat_loss(m, batch(a.batch, step, "train", syl), a.bptt); loss.backward()
+    b = batch(a.batch, step, "train", syl)
+    loss, _ = recon_loss(m, b, a.bptt, a.recon) if a.recon else smat_loss(m, b, a.bptt); loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step(); opt.zero_grad()
     if (step + 1) % a.eval_every == 0 or step == a.steps - 1:
         rows.append({"step": step + 1, "syllables": syl, "loss": round(loss.item(), 3), "seconds": round(time.time() - t0),

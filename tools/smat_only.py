@@ -21,6 +21,7 @@ ap.add_argument("--run", default="runs/smat_only"); ap.add_argument("--threads",
 ap.add_argument("--preset", default="nano"); ap.add_argument("--kinds", default=SmatParams.ladder_kinds)
 ap.add_argument("--ladder", default=SmatParams.ladder); ap.add_argument("--values", default=SmatParams.ladder_values); ap.add_argument("--steps", type=int, default=SmatParams.steps)
 ap.add_argument("--batch", type=int, default=SmatParams.batch_size); ap.add_argument("--lr", type=float, default=SmatParams.lr)
+ap.add_argument("--min-lr-ratio", type=float, default=SmatParams.min_lr_ratio, help="the learning rate's floor as a fraction of --lr (1: constant after the warm-up)")
 ap.add_argument("--episodes", type=int, default=200, help="test episodes for the evaluation (all kinds)")
 ap.add_argument("--length", default=SmatParams.ladder_length, help="the ladder's longest episode in follow-ups, or its schedule ('0.5:0/1:8')")
 ap.add_argument("--resume", action="store_true")
@@ -41,12 +42,12 @@ if a.pretrain:  # the curriculum's earlier stages, each from the one before, as 
         kw = {"preset": a.preset} if not init else {"init_from": init}
         train(P(run_dir=f"{a.run}/{P.stage}", progress=True, resume=a.resume, **kw)); init = f"{a.run}/{P.stage}"
 p = SmatParams(init_from=init, run_dir=f"{a.run}/23_smat", preset=a.preset, n_episodes=64, n_valid=32, eval_every=0, progress=True, resume=a.resume,
-               ladder_kinds=a.kinds, ladder=a.ladder, ladder_values=a.values, ladder_length=a.length, steps=a.steps, batch_size=a.batch, lr=a.lr)
+               ladder_kinds=a.kinds, ladder=a.ladder, ladder_values=a.values, ladder_length=a.length, steps=a.steps, batch_size=a.batch, lr=a.lr, min_lr_ratio=a.min_lr_ratio)
 summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
+    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")
