@@ -794,6 +794,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rxt.train.stage.JointLMParams': ('stage.html#jointlmparams', 'rxt/train/stage.py'),
                                  'rxt.train.stage.MemAttnParams': ('stage.html#memattnparams', 'rxt/train/stage.py'),
                                  'rxt.train.stage.MrlParams': ('stage.html#mrlparams', 'rxt/train/stage.py'),
+                                 'rxt.train.stage.MrlParams.__post_init__': ('stage.html#mrlparams.__post_init__', 'rxt/train/stage.py'),
                                  'rxt.train.stage.MrlParams.schedule': ('stage.html#mrlparams.schedule', 'rxt/train/stage.py'),
                                  'rxt.train.stage.MrlParams.total_steps': ('stage.html#mrlparams.total_steps', 'rxt/train/stage.py'),
                                  'rxt.train.stage.SFTParams': ('stage.html#sftparams', 'rxt/train/stage.py'),
