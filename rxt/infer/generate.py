@@ -80,7 +80,7 @@ def greedy_answers(model: ReactiveTransformer | DecoderOnlyLM, prompts: Sequence
     out = [[] for _ in prompts]
     for tok in generate(model, ids, stm, mask, max_new_tokens=n, temperature=0.0):
         for a, t in zip(out, tok.tolist()):
-            if not (a and a[-1] == EOS) and t != PAD: a.append(t)
+            if not (a and a[-1] == EOS): a.append(t)          # fillers come only after [EOS]: a generated PAD id is kept
     return [a[:-1] if a and a[-1] == EOS else a for a in out]
 
 # %% ../../nbs/06_generate.ipynb #0e9757a5

@@ -95,7 +95,7 @@ class RxTSession:
         for tok in generate(self.model, prompt, stm, pmask, n, temperature, top_k, top_p, stop_at_eos=stop_at_eos,
                             generator=self.generator):
             for a, t in zip(answers, tok.tolist()):
-                if not (a and a[-1] == EOS) and t != PAD or not stop_at_eos: a.append(t)
+                if not (stop_at_eos and a and a[-1] == EOS): a.append(t)   # after [EOS] come fillers; a generated PAD id before it is an answer token
             yield tok
         ids, mask = interaction_batch(prompt, pmask, answers)
         if background:  # start first: a caller may stop reading at -1
