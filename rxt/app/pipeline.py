@@ -208,7 +208,7 @@ def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n
     mem = recall_by_distance(model, tok, eps, seed=seed, transcript=transcript)
     reset = recall_by_distance(model, tok, eps, reset=True, seed=seed, transcript=reset_t)
     shown = sorted({t["episode"] for t in transcript})[:n_transcript]
-    out = {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps)}
+    out = {"recall_memory": mem["recall"], "recall_reset": reset["recall"], "questions": mem["questions"], "episodes": len(eps), "model": str(model_dir)}
     if all("task" in e for e in eps):                      # bAbI: the score of every task, its questions counted
         per = {k: sorted(_per_task(ts, eps).items()) for k, ts in (("memory", transcript), ("reset", reset_t))}
         out["by_task"] = {k: {str(task): sum(r) / len(r) for task, r in v} for k, v in per.items()}
@@ -296,5 +296,5 @@ def format_results(r: dict) -> str:
     if "by_task" in r:
         rows.append("bAbI test stories, score by task: " + ", ".join(f"{t}: {v:.2f} (reset {r['by_task']['reset'][t]:.2f})" for t, v in r["by_task"]["memory"].items()))
         rows.append("recall by distance, bAbI test stories: " + _recall_line(r))
-    else: rows.append("recall by distance, test episodes (values that occur in no training text): " + _recall_line(r))
+    else: rows.append(f"recall by distance of {r.get('model', 'the last stage')}, test episodes (values in no training text; rxt report's set): " + _recall_line(r))
     return "\n".join(rows)
