@@ -68,14 +68,14 @@ def test_the_pipeline_test_set_is_the_one_rxt_report_plays(tmp_path):
     from rxt.app.pipeline import DataSettings, EvalSettings, RunSettings, prepare_data
     from rxt.data.datasets import read_episodes
     from rxt.data.values import EVAL_FOLLOWUPS, eval_distances
-    from rxt.eval.retention import test_episodes
+    from rxt.eval.retention import report_episodes
     import inspect
     from rxt.eval.evaluation import report
     paths = prepare_data(tmp_path, RunSettings(), replace(DataSettings(), n_train=4))
     written = read_episodes(paths["episodes_test"])
     n = inspect.signature(report).parameters["n_episodes"].default
     assert n == EvalSettings().n_episodes == DataSettings().n_valid   # report's default count, the pipeline's check and its file agree
-    assert written == test_episodes(n, EVAL_FOLLOWUPS)
+    assert written == report_episodes(n, EVAL_FOLLOWUPS)
     assert {q["distance"] for e in written for q in e["interactions"] if q.get("kind") == "ask"} >= set(eval_distances())
     last = [e["interactions"][-1] for e in written]
     assert all(q["kind"] == "ask" and q["distance"] in eval_distances() for q in last)   # the last question sits at an evaluated distance

@@ -16,7 +16,7 @@ from rxt.nn.model import ReactiveTransformer
 from rxt.data.tokenizer import A, BOS, EOS, Q
 from rxt.train.stage import stage_tokenizer
 from rxt.infer.session import RxTSession
-from rxt.eval.retention import test_episodes
+from rxt.eval.retention import report_episodes
 from rxt.app.store import SQLiteStore
 from rxt.app.engine import Engine, Turn
 
@@ -28,7 +28,7 @@ ap.add_argument("--threads", type=int, default=2); ap.add_argument("--json", def
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
 tok = stage_tokenizer()
 model = (ReactiveTransformer.from_pretrained(Path(a.run) / "23_smat" / "checkpoint") if a.run else ReactiveTransformer(getattr(RxTConfig, a.preset)())).eval()
-eps = test_episodes(a.conversations, max(a.turns - 1, 1))
+eps = report_episodes(a.conversations, max(a.turns - 1, 1))
 convs = [[e["query"]] + [x["query"] for x in e["interactions"]][:a.turns - 1] for e in eps]   # real user messages of the test episodes
 
 eng = Engine(model, SQLiteStore(Path(tempfile.mkdtemp(prefix="rxt-bvs-")) / "stm.sqlite"), max_batch=a.conversations)

@@ -75,7 +75,7 @@ def read_settings(path: str | Path = "settings.ini", profile: str | None = None)
 def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
     "Train the tokenizer if needed and write the episodes; return the paths the stages need."
     from rxt.data.tokenizer import train_tokenizer, default_corpus_files
-    from rxt.data.dialogues import MODES, generate_episodes, write_jsonl; from rxt.eval.retention import test_episodes
+    from rxt.data.dialogues import MODES, generate_episodes, write_jsonl; from rxt.eval.retention import report_episodes
     from rxt.data.values import EVAL_FOLLOWUPS
     out = {"tokenizer_path": ""}
     vocab = run.tokenizer_vocab
@@ -97,8 +97,8 @@ def prepare_data(root: Path, run: RunSettings, data: DataSettings) -> dict:
     sets = {"train": (data.n_train, seed, "train", steps), "validation": (n_valid, seed, "validation", steps),
             "test": (n_valid, seed, "test", max(EVAL_FOLLOWUPS, steps))}   # values in no training text; 8 follow-ups: distances 1-8; every kind, single-fact included
     for name, (n, s, split, k) in sets.items():
-        p = ddir / f"episodes_{name}.jsonl"   # the test set is rxt report's (test_episodes): the same episodes at the defaults
-        if not p.exists(): write_jsonl(test_episodes(n, k, s) if name == "test" else generate_episodes(n, k, s, split=split, kinds=MODES), p)
+        p = ddir / f"episodes_{name}.jsonl"   # the test set is rxt report's (report_episodes): the same episodes at the defaults
+        if not p.exists(): write_jsonl(report_episodes(n, k, s) if name == "test" else generate_episodes(n, k, s, split=split, kinds=MODES), p)
         out[f"episodes_{name}"] = str(p)
     out["episode_steps"] = steps
     return out

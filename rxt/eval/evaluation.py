@@ -272,8 +272,8 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
         turns_json = run / "bench_turns.json"
         log(f"timing a 64-turn conversation (rxt bench turns) into {turns_json}")
         turns_json.write_text(json.dumps(bench_turns(), indent=1) + "\n")
-    from rxt.eval.retention import evaluate_retention, format_retention, test_episodes
-    ret = evaluate_retention(run, steps=followups, episodes=test_episodes(n_episodes, followups))  # the pipeline's test set at the defaults
+    from rxt.eval.retention import evaluate_retention, format_retention, report_episodes
+    ret = evaluate_retention(run, steps=followups, episodes=report_episodes(n_episodes, followups))  # the pipeline's test set at the defaults
     (run / "retention.json").write_text(ret.to_json() + "\n")
     log(format_retention(ret))
     ev = evaluate_run(run, n_episodes, 8, babi_per_task, turns_json=turns_json, split="test")

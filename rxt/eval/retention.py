@@ -23,7 +23,7 @@ from ..infer.generate import greedy_answers, pad_ids
 # %% auto #0
 __all__ = ['VALUE_TYPES', 'GROUP_ORDER', 'SYSTEM_NAMES', 'value_type', 'wilson', 'Answerer', 'answer_nll', 'RxTAnswerer',
            'HistoryAnswerer', 'play', 'RetentionResult', 'retention', 'format_retention', 'run_systems',
-           'test_episodes', 'evaluate_retention']
+           'report_episodes', 'evaluate_retention']
 
 # %% ../../nbs/40a_retention.ipynb #dc9a02b7
 VALUE_TYPES = {"hero": "name", "friend": "name", "pet_name": "name",
@@ -264,7 +264,7 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
     if base is not None: systems["baseline"] = HistoryAnswerer(base, rxt.cfg.seq_len, model=labels[1])
     return systems, tok
 
-def test_episodes(n: int = 200, followups: int = EVAL_FOLLOWUPS, seed: int = 0) -> list[dict]:
+def report_episodes(n: int = 200, followups: int = EVAL_FOLLOWUPS, seed: int = 0) -> list[dict]:
     "The test-value episodes `rxt report` plays and `rxt pipeline` writes as its test set: every kind, the last question at `eval_distances`."
     return generate_episodes(n, followups, seed, "test", KINDS, distances=eval_distances(followups))
 
