@@ -79,3 +79,57 @@ def test_the_pipeline_test_set_is_the_one_rxt_report_plays(tmp_path):
     assert {q["distance"] for e in written for q in e["interactions"] if q.get("kind") == "ask"} >= set(eval_distances())
     last = [e["interactions"][-1] for e in written]
     assert all(q["kind"] == "ask" and q["distance"] in eval_distances() for q in last)   # the last question sits at an evaluated distance
+
+
+def _fake_stages(monkeypatch, behave):
+    "Replace the kernels by functions: each records when it ran and the OMP_NUM_THREADS it was launched with, then `behave(name)`."
+    import os, threading, time
+    import rxt.app.pipeline as pl
+    seen, lock = {}, threading.Lock()
+    def run_stage(nb, overrides, kernel="python3", log=print):
+        d, t0 = Path(overrides["run_dir"]), time.perf_counter()
+        with lock: seen[d.name] = {"start": t0, "omp": os.environ.get("OMP_NUM_THREADS"), "plan": overrides.get("plan")}
+        behave(d.name)
+        d.mkdir(parents=True, exist_ok=True); (d / "metrics.json").write_text('{"status": "completed"}')
+        seen[d.name]["end"] = time.perf_counter()
+        return seen[d.name]["end"] - t0
+    monkeypatch.setattr(pl, "run_stage", run_stage)
+    monkeypatch.setattr(pl, "retention_report", lambda *a, **k: {"recall_memory": {}, "recall_reset": {}, "transcript": []})
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    return seen
+
+def test_the_baseline_trains_beside_the_chain_from_stage_2(project, monkeypatch):
+    "After stage 1 the baseline's kernel runs beside stages 2 onwards; meanwhile every kernel gets half the cores, the plan holds what it replays."
+    import threading, torch
+    started = threading.Event()
+    def behave(name):
+        if name == "22_memattn_pretrain": started.set()
+        if name == "25_baseline": assert started.wait(30), "the chain did not go on while the baseline ran"
+    seen = _fake_stages(monkeypatch, behave)
+    res = run_pipeline("settings.ini", run="side", root=project, log=lambda *a: None)
+    half = str(max(1, torch.get_num_threads() // 2))
+    assert res["beside"] == ["25_baseline"] and set(res["stage_seconds"]) == set(CHAIN) | {"25_baseline"}
+    assert seen["20_joint_lm"]["end"] <= seen["25_baseline"]["start"] <= seen["22_memattn_pretrain"]["start"]
+    assert seen["25_baseline"]["end"] > seen["22_memattn_pretrain"]["start"]            # it overlapped the chain
+    assert seen["20_joint_lm"]["omp"] is None and seen["25_baseline"]["omp"] == half
+    assert seen["21_interaction_sft"]["omp"] == seen["22_memattn_pretrain"]["omp"] == half
+    import os; assert "OMP_NUM_THREADS" not in os.environ                                 # restored once the baseline finished
+    plan = project / "runs" / "side" / "plan"
+    assert seen["25_baseline"]["plan"] == str(plan)
+    assert run_params(plan / "23_smat", SmatParams).steps == 3                            # smoke.ini's, written before stage 4 ran
+    assert BaselineParams(rxt_run=str(project / "runs/side/20_joint_lm"), plan=str(plan)).phases()["chat"] == (3, run_params(plan / "23_smat", SmatParams).batch_size)
+
+def test_a_failure_beside_the_chain_is_raised_after_it_and_table_order_without_concurrency(project, monkeypatch):
+    import os
+    def boom(name):
+        if name == "25_baseline": raise RuntimeError("baseline kernel died")
+    seen = _fake_stages(monkeypatch, boom)
+    with pytest.raises(RuntimeError, match="baseline kernel died"):
+        run_pipeline("settings.ini", run="fail", root=project, log=lambda *a: None)
+    assert set(seen) == set(CHAIN) | {"25_baseline"} and "OMP_NUM_THREADS" not in os.environ   # the chain ran to its end first
+    ini = project / "settings.ini"
+    ini.write_text(ini.read_text() + "\n[run]\nconcurrent = False\n")
+    seen = _fake_stages(monkeypatch, lambda name: None)
+    res = run_pipeline("settings.ini", run="seq", root=project, log=lambda *a: None)
+    assert res["beside"] == [] and all(v["omp"] is None for v in seen.values())
+    assert seen["23_smat"]["end"] <= seen["25_baseline"]["start"] <= seen["25_baseline"]["end"] <= seen["30_mrl"]["start"]

@@ -4,17 +4,16 @@
 
 # %% ../../nbs/24_pipeline.ipynb #92857c44
 from __future__ import annotations
-import configparser, ast, json, shutil, sys, threading, time
-from contextlib import contextmanager
-from dataclasses import dataclass, fields
+import configparser, ast, json, os, shutil, threading, time
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from ..train.stage import STAGES, Stage, stage_named, stage_tokenizer
+from ..train.stage import PARAMS, STAGES, Stage, stage_named, stage_tokenizer
 from ..eval.evaluation import recall_by_distance
+from .progress import Progress
 
 # %% auto #0
 __all__ = ['SETTINGS', 'RunSettings', 'DataSettings', 'EvalSettings', 'section', 'read_settings', 'prepare_data', 'stage_inputs',
-           'run_stage', 'stage_progress', 'Progress', 'retention_report', 'format_transcript', 'run_pipeline',
-           'format_results']
+           'run_stage', 'retention_report', 'format_transcript', 'run_pipeline', 'format_results']
 
 # %% ../../nbs/24_pipeline.ipynb #c7e0b392
 @dataclass(frozen=True)
@@ -22,6 +21,7 @@ class RunSettings:
     "`[run]`: what the whole run shares."
     tokenizer_vocab: int = 0       # 0: the tokenizer shipped with rxt (1,024 tokens); otherwise train one of this size
     skip: str = ""                 # stages this profile does not run, comma-separated (e.g. '30_mrl')
+    concurrent: bool = True        # a row with `beside` (the baseline) trains beside the chain, each kernel on half the cores; False: in table order
 
 @dataclass(frozen=True)
 class DataSettings:
@@ -111,7 +111,7 @@ def stage_inputs(stage: Stage, run_root: Path, prev: str, paths: dict) -> dict:
     if stage.tokenizer: out["tokenizer_path"] = paths["tokenizer_path"]
     if stage.episodes: out |= {"episodes": paths["episodes_train"], "episode_steps": paths["episode_steps"]} | (
         {"valid_episodes": paths["valid_episodes"]} if "valid_episodes" in paths else {})
-    if stage.size_of: out["rxt_run"] = str(run_root / stage.size_of)
+    if stage.size_of: out |= {"rxt_run": str(run_root / stage.size_of), "plan": str(run_root / "plan")}
     return out
 
 def _prepare_run(root: Path, resume: bool, overwrite: bool) -> None:
@@ -137,64 +137,6 @@ def run_stage(nb: Path, overrides: dict, kernel: str = "python3", log=print) -> 
         log(f"stage {run_dir.name} failed: see {run_dir.parent / (run_dir.name + '.failed.ipynb')}"); raise
     tmp.replace(run_dir / f"{run_dir.name}.ipynb")
     return time.perf_counter() - t0
-
-# %% ../../nbs/24_pipeline.ipynb #6feeda1d
-def _clock(s: float) -> str:
-    s = int(max(s, 0))
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
-
-def stage_progress(run_dir: Path) -> tuple[int, dict]:
-    "Optimizer steps done so far over all the stage's metrics files, and its latest training row."
-    done, last = 0, {}
-    files = sorted(Path(run_dir).rglob("metrics.jsonl"), key=lambda f: f.stat().st_mtime) if Path(run_dir).exists() else []
-    for f in files:
-        rows = []
-        for line in f.read_text().splitlines():
-            try: rows.append(json.loads(line))
-            except ValueError: pass                       # a line being written
-        rows = [r for r in rows if "loss" in r and "valid_loss" not in r]
-        if rows: done, last = done + rows[-1]["step"], rows[-1]
-    return done, last
-
-# %% ../../nbs/24_pipeline.ipynb #a389e641
-class Progress:
-    "A pipeline run's progress for the terminal, read from each running stage's metrics files."
-    def __init__(self, plan: dict[str, int], log=print, stream=None, every: float = 10.0):
-        self.plan, self.log, self.every = dict(plan), log, every      # plan: stage → optimizer steps, in run order
-        self.stream = stream or sys.stderr
-        self.tty = getattr(self.stream, "isatty", lambda: False)()
-        self.t0, self.per_step = time.perf_counter(), []               # seconds per step of the stages finished
-
-    def line(self, name: str, run_dir: Path, started: float) -> str:
-        "Step, loss, tokens/s and time left of stage `name` (running since `started`), and the pipeline's times."
-        done, row = stage_progress(run_dir)
-        total, now, names = self.plan[name], time.perf_counter(), list(self.plan)
-        rate = (now - started) / done if done else None
-        rates = self.per_step + ([rate] if rate else [])
-        later = sum(self.plan[s] for s in names[names.index(name) + 1:])
-        out = f"{name}: step {done}/{total}"
-        if row: out += f", loss {row['loss']:.3f}" + (f", {row['tokens_per_s']:,.0f} tok/s" if "tokens_per_s" in row else "")
-        if rate: out += f", {_clock((total - done) * rate)} left"
-        out += f" | pipeline {_clock(now - self.t0)}"
-        if rate: out += f", about {_clock((total - done) * rate + later * sum(rates) / len(rates))} to go"
-        return out
-
-    @contextmanager
-    def watch(self, name: str, run_dir: Path):
-        "Show stage `name`'s progress while the body runs."
-        stop, started = threading.Event(), time.perf_counter()
-        def loop():
-            last = started
-            while not stop.wait(1.0 if self.tty else min(self.every, 1.0)):
-                if self.tty: self.stream.write("\r\033[K" + self.line(name, run_dir, started)); self.stream.flush()
-                elif time.perf_counter() - last >= self.every: self.log(self.line(name, run_dir, started)); last = time.perf_counter()
-        th = threading.Thread(target=loop, daemon=True); th.start()
-        try: yield
-        finally:
-            stop.set(); th.join()
-            if self.tty: self.stream.write("\r\033[K"); self.stream.flush()
-            done = stage_progress(run_dir)[0]
-            if done: self.per_step.append((time.perf_counter() - started) / done)
 
 # %% ../../nbs/24_pipeline.ipynb #65af4a4c
 def retention_report(model_dir: Path, tokenizer_path: str, episodes_path: str, n: int = 200, seed: int = 0, n_transcript: int = 3,
@@ -235,6 +177,33 @@ def format_transcript(report: dict) -> str:
                      f"(gold: {', '.join(t['gold'])}) {ok}")
     return "\n".join(lines).strip() + "\n"
 
+# %% ../../nbs/24_pipeline.ipynb #fe208658
+class _Beside:
+    "Stages trained beside the chain, each in a thread that runs its kernel; while any runs, every kernel launched gets half the cores."
+    def __init__(self):
+        self.threads, self.errors, self.lock, self.running, self.env = [], [], threading.Lock(), 0, os.environ.get("OMP_NUM_THREADS")
+    def start(self, s: Stage, go) -> None:
+        "Run `go(s, '', note)` in a thread (the kernels launched from now on read OMP_NUM_THREADS: torch takes its thread count from it)."
+        import torch
+        with self.lock:
+            if not self.running: os.environ["OMP_NUM_THREADS"] = str(max(1, torch.get_num_threads() // 2))
+            self.running += 1
+            note = f", beside the chain (every kernel launched meanwhile on {os.environ['OMP_NUM_THREADS']} thread(s))"
+        def body():
+            try: go(s, "", note)
+            except BaseException as e: self.errors.append(e)
+            finally:
+                with self.lock:
+                    self.running -= 1
+                    if not self.running:
+                        if self.env is None: os.environ.pop("OMP_NUM_THREADS", None)
+                        else: os.environ["OMP_NUM_THREADS"] = self.env
+        th = threading.Thread(target=body, name=s.name, daemon=True); th.start(); self.threads.append(th)
+    def join(self) -> None:
+        "Wait for every stage beside the chain; raise the first failure."
+        for th in self.threads: th.join()
+        if self.errors: raise self.errors[0]
+
 # %% ../../nbs/24_pipeline.ipynb #45378aac
 def _stage_summary(run_dir: Path) -> dict:
     from rxt.train.trainer import read_metrics
@@ -246,6 +215,18 @@ def _stage_summary(run_dir: Path) -> dict:
             "train_metrics": {k: v for k, v in last_train.items() if k.endswith(("acc", "cosine"))},
             "valid_metrics": {k: v for k, v in last_valid.items() if k.startswith("valid_") and k != "valid_loss"},
             "tokens": s.get("tokens")}
+
+def _write_plan(run_root: Path, cfg: dict, paths: dict) -> None:
+    "Every stage's parameters before any runs, in `plan/STAGE/params.json` (a finished stage's own): what the baseline replays beside them."
+    prev = ""
+    for s in STAGES:
+        d, ran = run_root / "plan" / s.name, run_root / s.name / PARAMS
+        d.mkdir(parents=True, exist_ok=True)
+        if ran.exists(): shutil.copy(ran, d / PARAMS)
+        else:
+            p = s.params(**{**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(run_root / s.name)})
+            (d / PARAMS).write_text(json.dumps({"stage": p.stage, **asdict(p)}, indent=2) + "\n")
+        if s.chain: prev = str(run_root / s.name)
 
 def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", profile: str | None = None, root: str | Path = ".",
                  resume: bool = False, overwrite: bool = False, stages: tuple[str, ...] | None = None, kernel: str = "python3",
@@ -262,23 +243,34 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
     _prepare_run(run_root, resume, overwrite)
     t_start, times = time.perf_counter(), {}
     paths = prepare_data(run_root, run_s, data_s)
+    _write_plan(run_root, cfg, paths)
     prev, todo = "", [s for s in rows if not _stage_done(run_root / s.name)]
-    progress = Progress({s.name: s.params(**cfg.get(s.name, {})).total_steps() for s in todo}, log)
-    for s in rows:
+    side = [s for s in todo if s.beside and run_s.concurrent]            # trained beside the chain, from their `beside` stage's start
+    progress = Progress({s.name: s.params(**cfg.get(s.name, {})).total_steps() for s in todo}, log, beside=tuple(s.name for s in side))
+    def go(s: Stage, prev: str, how: str = "") -> None:
         rdir = run_root / s.name
-        if s in todo:
-            overrides = {**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(rdir)}
-            overrides["resume"] = (rdir / "checkpoint").exists() or (rdir / "lm" / "checkpoint").exists()
-            s.params(**overrides)
-            log(f"== {s.name}: running {nbs / s.notebook} into {rdir}")
-            with progress.watch(s.name, rdir): times[s.name] = run_stage(nbs / s.notebook, overrides, kernel, log)
-            log(f"   {s.name} finished in {times[s.name]:.0f} s: {_stage_summary(rdir)}")
+        overrides = {**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(rdir)}
+        overrides["resume"] = (rdir / "checkpoint").exists() or (rdir / "lm" / "checkpoint").exists()
+        s.params(**overrides)
+        log(f"== {s.name}: running {nbs / s.notebook} into {rdir}{how}")
+        with progress.watch(s.name, rdir): times[s.name] = run_stage(nbs / s.notebook, overrides, kernel, log)
+        log(f"   {s.name} finished in {times[s.name]:.0f} s: {_stage_summary(rdir)}")
+    threads = _Beside()
+    anchors = {s.name for s in rows}
+    for s in [s for s in side if s.beside not in anchors]: threads.start(s, go)
+    for s in rows:
+        for b in side:
+            if b.beside == s.name: threads.start(b, go)
+        if s in side: continue
+        if s in todo: go(s, prev)
         else: log(f"== {s.name}: done already, skipped")
-        if s.chain: prev = str(rdir)
+        if s.chain: prev = str(run_root / s.name)
+    threads.join()
     report = retention_report(Path(prev), paths["tokenizer_path"], paths["episodes_test"], eval_s.n_episodes, eval_s.seed,
                               eval_s.n_transcript, heldout_path=paths["episodes_validation"])
     results = {"run": str(run_root), "profile": profile or "default", "stage_seconds": times, "wall_seconds": time.perf_counter() - t_start,
-               "stages": {s.name: _stage_summary(run_root / s.name) for s in rows}, **{k: v for k, v in report.items() if k != "transcript"}}
+               "beside": [s.name for s in side], "stages": {s.name: _stage_summary(run_root / s.name) for s in rows},
+               **{k: v for k, v in report.items() if k != "transcript"}}
     (run_root / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (run_root / "transcript.md").write_text(format_transcript(report))
     log(format_results(results))

@@ -5,7 +5,7 @@
 # %% ../../nbs/12b_stage.ipynb #6a239165
 from __future__ import annotations
 import json, tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import ClassVar
 import torch.nn.functional as F
@@ -48,9 +48,7 @@ class StageParams:
                 object.__setattr__(self, f.name, v := str(v))
             ok = isinstance(v, type(d)) or (type(d) is float and type(v) is int)
             if not ok: raise ValueError(f"{self.stage}: {f.name}={v!r} should be a {type(d).__name__} (default {d!r})")
-    def total_steps(self) -> int:
-        "Optimizer steps of the whole stage (the pipeline's progress line counts them)."
-        return self.steps
+    def total_steps(self) -> int: return self.steps   # optimizer steps of the whole stage (the pipeline's progress line counts them)
 
 # %% ../../nbs/12b_stage.ipynb #c7a51b35
 @dataclass(frozen=True)
@@ -144,13 +142,14 @@ class BaselineParams(EpisodeParams):
     lr: float = 2e-3               # peak learning rate of every phase
     warmup_steps: int = 100        # linear warm-up steps of each phase
     eval_every: int = 300          # validate every N steps (0: at the end)
+    plan: str = ""                # a folder of the replayed stages' params.json written before they run (a pipeline's plan/); empty: rxt_run's run
     context_turns: int = 0         # context in interactions of the RxT's length (seq_len each); longer conversations keep their last tokens; 0: the longest training or evaluation episode
 
     def rxt_stages(self) -> dict[str, StageParams]:
-        "The RxT stages each phase replays (lm: stage 1, sft: stage 2, chat: stage 4), as `rxt_run`'s run ran them."
+        "The RxT stages each phase replays (lm: stage 1, sft: stage 2, chat: stage 4), as `plan` holds them, else as `rxt_run`'s run ran them."
         classes = {"lm": JointLMParams, "sft": SFTParams, "chat": SmatParams}
         if not self.rxt_run: return {k: c() for k, c in classes.items()}
-        return {k: run_params(Path(self.rxt_run).parent / c.stage, c) for k, c in classes.items()}
+        return {k: run_params(Path(self.plan or Path(self.rxt_run).parent) / c.stage, c) for k, c in classes.items()}
 
     def phases(self) -> dict[str, tuple[int, int]]:
         "Optimizer steps and batch size of each phase."
@@ -200,6 +199,7 @@ class Stage:
     episodes: bool = False         # reads the run's generated training episodes (and their episode_steps)
     size_of: str = ""              # passes this stage's run folder as `rxt_run` (a model sized after it)
     chain: bool = True             # the next stage's init_from is this stage's run folder
+    beside: str = ""               # trains beside the chain from this chain stage's start, each on half the cores ([run] concurrent)
 
     @property
     def name(self) -> str: return self.params.stage
@@ -207,7 +207,8 @@ class Stage:
     def notebook(self) -> str: return f"{self.name}.ipynb"
 
 STAGES = (Stage(JointLMParams), Stage(SFTParams), Stage(MemAttnParams, episodes=True), Stage(SmatParams, episodes=True),
-          Stage(BaselineParams, init_from=False, episodes=True, size_of="20_joint_lm", chain=False), Stage(MrlParams))
+          Stage(BaselineParams, init_from=False, episodes=True, size_of="20_joint_lm", chain=False, beside="21_interaction_sft"),
+          Stage(MrlParams))
 
 def stage_named(name: str) -> Stage:
     "The row of stage `name`."
@@ -222,9 +223,7 @@ def stage_model(preset: str = "tiny", init_from: str | Path | None = None, vocab
     else:
         if not hasattr(RxTConfig, preset): raise ValueError(f"unknown preset {preset!r}: use tiny, micro, micro_plus or mini")
         cfg = getattr(RxTConfig, preset)()
-        if vocab_size is not None and vocab_size != cfg.vocab_size:
-            from dataclasses import replace
-            cfg = replace(cfg, vocab_size=vocab_size)
+        if vocab_size is not None and vocab_size != cfg.vocab_size: cfg = replace(cfg, vocab_size=vocab_size)
     return ReactiveTransformer(cfg)
 
 def stage_tokenizer(path: str | Path = "") -> RxTTokenizer:
