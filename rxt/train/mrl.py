@@ -5,7 +5,7 @@
 # %% ../../nbs/30_mrl.ipynb #3c8a5aae
 from __future__ import annotations
 import copy, json, math, time
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 import torch
 from ..nn.model import ReactiveTransformer
@@ -38,7 +38,8 @@ def train_mrl(p: MrlParams, impo: ImpoConfig = ImpoConfig(), dmpo: DmpoConfig = 
               overwrite: bool = False, device: str | None = None) -> dict:
     "Run stage 5 as `p` says into its run folder; returns the summary written to metrics.json."
     algorithm, init_from, seed, resume, iterations = p.algorithm, p.init_from, p.seed, p.resume, p.iterations
-    impo = replace(impo, update_epochs=p.update_epochs)
+    impo = replace(impo, update_epochs=p.update_epochs, **{f.name: getattr(impo, f.name) * p.lr_scale for f in fields(impo) if f.name.endswith("lr")})
+    dmpo = replace(dmpo, lr=dmpo.lr * p.lr_scale)
     if algorithm not in ("impo", "dmpo"): raise ValueError(f"algorithm {algorithm!r} is unknown: use 'impo' or 'dmpo'")
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     tok = stage_tokenizer(p.tokenizer_path)

@@ -15,7 +15,7 @@ from ..nn.config import RxTConfig
 from ..nn.model import ReactiveTransformer, RxTEncoder
 from ..data.datasets import encode_turn
 from ..data.dialogues import generate_episodes, recall_score
-from ..data.tokenizer import PAD, EOS, RxTTokenizer
+from ..data.tokenizer import EOS, RxTTokenizer
 from ..infer.generate import generate, pad_ids
 from .tensorbleu import tensor_bleu, pad_rows
 
@@ -81,7 +81,7 @@ def sample_answers(model: ReactiveTransformer, prompts: list[list[int]], stm: Te
     out = [[] for _ in prompts]
     for tok in generate(model, ids, stm, mask, max_new_tokens=n, temperature=1.0, generator=g):
         for a, t in zip(out, tok.tolist()):
-            if not (a and a[-1] == EOS) and t != PAD: a.append(t)
+            if not (a and a[-1] == EOS): a.append(t)              # after [EOS] come fillers; before it every token is the model's, PAD's id included
     return [a or [EOS] for a in out]
 
 # %% ../../nbs/30b_mrl_env.ipynb #df4907de

@@ -172,6 +172,7 @@ class MrlParams(StageParams):
     all_at: int = 0                # iteration from which everything trains
     reset_ratio: float = 0.2       # probability of a random STM reset at an episode's start (after the first rung)
     teacher_forcing_until: int = 0 # rungs shorter than this write the reference answers into memory, not the generated ones
+    lr_scale: float = 0.1          # every IMPO / DMPO learning rate × this (1: ImpoConfig's, the reference's); see 30_mrl for why 0.1
     max_new_tokens: int = 32       # longest sampled answer
     n_eval: int = 32               # held-out episodes for the notebook's recall check before and after
     def __post_init__(self):       # MRL runs its own optimiser loop: the trainer's settings are refused, not ignored
