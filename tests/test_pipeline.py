@@ -106,7 +106,11 @@ def test_the_baseline_trains_beside_the_chain_from_stage_2(project, monkeypatch)
         if name == "22_memattn_pretrain": started.set()
         if name == "25_baseline": assert started.wait(30), "the chain did not go on while the baseline ran"
     seen = _fake_stages(monkeypatch, behave)
+    import rxt.app.pipeline as pl
+    plans, real = [], pl.Progress
+    monkeypatch.setattr(pl, "Progress", lambda plan, *a, **k: plans.append(plan) or real(plan, *a, **k))
     res = run_pipeline("settings.ini", run="side", root=project, log=lambda *a: None)
+    assert plans[0]["25_baseline"] == 2 + 2 + 3                                            # smoke.ini's stages 1, 2 and 4, not the defaults
     half = str(max(1, torch.get_num_threads() // 2))
     assert res["beside"] == ["25_baseline"] and set(res["stage_seconds"]) == set(CHAIN) | {"25_baseline"}
     assert seen["20_joint_lm"]["end"] <= seen["25_baseline"]["start"] <= seen["22_memattn_pretrain"]["start"]

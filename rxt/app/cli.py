@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     s.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement")
     s.add_argument("--compile", action="store_true", help="train: also time torch.compile'd steps, interleaved with eager ones")
+    s.add_argument("--lockstep", action="store_true", help="serve: every conversation's turn k starts together (latency by turn without the arrival pattern)")
     s.add_argument("--stages", help="train: only these stages, comma-separated (e.g. 20_joint_lm)")
     s.add_argument("--preset", help="train: the model preset (default: micro)")
     s.add_argument("--run", help="conversation: the pipeline run whose RxT and baseline are timed (default: runs/default)")
@@ -166,6 +167,7 @@ def _bench(a) -> None:
     kw = {k: v for k, v in (("device", a.device), ("repeats", a.repeats), ("stages", a.stages), ("preset", a.preset),
                             ("run", a.run), ("turns", a.turns)) if v is not None}
     if a.compile: kw["compile"] = True
+    if a.lockstep: kw["lockstep"] = True
     recs = run_benchmarks(a.name.split(","), json_path=a.json, **kw)
     table = format_records(recs)
     if any(r["bench"] == "turns" for r in recs):

@@ -246,7 +246,8 @@ def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", pr
     _write_plan(run_root, cfg, paths)
     prev, todo = "", [s for s in rows if not _stage_done(run_root / s.name)]
     side = [s for s in todo if s.beside and run_s.concurrent]            # trained beside the chain, from their `beside` stage's start
-    progress = Progress({s.name: s.params(**cfg.get(s.name, {})).total_steps() for s in todo}, log, beside=tuple(s.name for s in side))
+    steps = {s.name: s.params(**{**stage_inputs(s, run_root, "", paths), **cfg.get(s.name, {})}).total_steps() for s in todo}  # the baseline's: from plan/
+    progress = Progress(steps, log, beside=tuple(s.name for s in side))
     def go(s: Stage, prev: str, how: str = "") -> None:
         rdir = run_root / s.name
         overrides = {**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(rdir)}

@@ -13,7 +13,7 @@ from ..infer.session import RxTSession
 from .engine import Engine, Turn
 
 # %% auto #0
-__all__ = ['HTTPError', 'create_app', 'cli_serve', 'bench_serve', 'serve_summary']
+__all__ = ['HTTPError', 'create_app', 'cli_serve']
 
 # %% ../../nbs/60_serve.ipynb #3a8b96a7
 class HTTPError(Exception):
@@ -226,74 +226,3 @@ def cli_serve(a) -> None:
     app = create_app(model, tok, SQLiteStore(db), a.max_batch, a.max_body, a.truncate, a.max_new_tokens)
     print(f"rxt serve: {a.path} on http://{a.host}:{a.port} (STM store {db})", flush=True)
     uvicorn.run(app, host=a.host, port=a.port, log_level="warning")
-
-# %% ../../nbs/60_serve.ipynb #24ac375c
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-async def _client(http, base: str, turns: int, answer_len: int, out: list) -> None:
-    "One conversation of `turns` streamed turns: (turn, seconds to first token, seconds to done, tokens)."
-    cid = (await http.post(f"{base}/v1/conversations")).json()["id"]
-    for turn in range(1, turns + 1):
-        t0, first = time.perf_counter(), None
-        body = {"message": f"message {turn} of {cid[:6]}", "stream": True, "max_new_tokens": answer_len, "stop_at_eos": False}
-        async with http.stream("POST", f"{base}/v1/conversations/{cid}/messages", json=body) as r:
-            async for line in r.aiter_lines():
-                if first is None and line.startswith("data:"): first = time.perf_counter() - t0
-                if line.startswith("event: error"): raise RuntimeError(f"server error in turn {turn}")
-                if line.startswith("event: done"): break
-        out.append((turn, first, time.perf_counter() - t0, answer_len))
-
-def _run_async(coro):
-    "Run a coroutine to completion on a fresh event loop in its own thread (works inside Jupyter too)."
-    import concurrent.futures
-    with concurrent.futures.ThreadPoolExecutor(1) as ex: return ex.submit(asyncio.run, coro).result()
-
-def bench_serve(conversations: tuple[int, ...] = (1, 8, 32, 128), repeats: int | None = None, answer_len: int = 16,
-                preset: str = "tiny", device: str | None = None, threads: int | None = 1, **_) -> list[dict]:
-    "Throughput, time to first token and per-turn latency of `rxt serve` under N concurrent conversations."
-    import statistics, tempfile, threading, httpx, uvicorn
-    from rxt.nn.config import RxTConfig
-    from rxt.nn.model import ReactiveTransformer
-    from rxt.train.joint_lm import stage_tokenizer
-    from rxt.timing import record
-    turns, device = repeats or 8, device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cpu" and threads: torch.set_num_threads(threads)  # the engine, the HTTP layer and the clients share the cores
-    torch.manual_seed(0)
-    model = ReactiveTransformer(getattr(RxTConfig, preset)()).to(device).eval()
-    d, port = tempfile.mkdtemp(prefix="rxt-bench-serve-"), _free_port()
-    app = create_app(model, stage_tokenizer(), SQLiteStore(Path(d) / "stm.sqlite"), max_batch=max(conversations))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=600))
-    th = threading.Thread(target=server.run, daemon=True); th.start()
-    while not server.started: time.sleep(0.05)
-    base, recs = f"http://127.0.0.1:{port}", []
-    async def run(n: int, m: int) -> tuple[list, float]:
-        out = []
-        async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=None)) as http:
-            t0 = time.perf_counter()
-            await asyncio.gather(*(_client(http, base, m, answer_len, out) for _ in range(n)))
-        return out, time.perf_counter() - t0
-    try:
-        _run_async(run(2, 2))  # warm-up
-        for n in conversations:
-            out, wall = _run_async(run(n, turns))
-            lat = lambda k: statistics.median(s for t, _, s, _ in out if t == k)
-            ttft = sorted(f for _, f, _, _ in out)
-            tps = sum(x[3] for x in out) / wall
-            recs.append(record("serve", f"N={n}", answer_len, lat(turns), conversations=n, turns=turns, tokens_per_s=tps,
-                               ttft_p50=statistics.median(ttft), ttft_p95=ttft[min(len(ttft) - 1, int(0.95 * len(ttft)))],
-                               latency_turn1=lat(1), latency_turnM=lat(turns), preset=preset, device=device))
-    finally:
-        server.should_exit = True; th.join(timeout=30)
-    return recs
-
-def serve_summary(recs: list[dict]) -> str:
-    "A markdown table of `bench_serve` records, with the two goals checked."
-    rows = ["| N | tokens/s | TTFT p50 (ms) | TTFT p95 (ms) | turn 1 (ms) | turn M (ms) | M / 1 |", "|---|---|---|---|---|---|---|"]
-    for r in recs:
-        rows.append(f"| {r['conversations']} | {r['tokens_per_s']:.0f} | {r['ttft_p50'] * 1e3:.1f} | {r['ttft_p95'] * 1e3:.1f} | "
-                    f"{r['latency_turn1'] * 1e3:.1f} | {r['latency_turnM'] * 1e3:.1f} | {r['latency_turnM'] / r['latency_turn1']:.2f} |")
-    by = {r["conversations"]: r for r in recs}
-    if 1 in by and 32 in by: rows.append(f"\nthroughput N=32 / N=1: {by[32]['tokens_per_s'] / by[1]['tokens_per_s']:.1f}× (goal ≥ 4×)")
-    return "\n".join(rows)

@@ -20,7 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "moe": "rxt.nn.moe:bench_moe",
     "turns": "rxt.infer.generate:bench_turns",
     "decode": "rxt.infer.generate:bench_decode",
-    "serve": "rxt.app.serve:bench_serve",
+    "serve": "rxt.app.bench_serve:bench_serve",
     "conversation": "rxt.eval.conversation:bench_conversation",  # needs a pipeline run (--run); notebook 50a
 }
 
