@@ -2,7 +2,6 @@
 
 d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_url': 'https://github.com/rxt-dev/rxt', 'lib_path': 'rxt'},
   'syms': { 'rxt.app.bench_serve': { 'rxt.app.bench_serve._client': ('bench_serve.html#_client', 'rxt/app/bench_serve.py'),
-                                     'rxt.app.bench_serve._free_port': ('bench_serve.html#_free_port', 'rxt/app/bench_serve.py'),
                                      'rxt.app.bench_serve._run_async': ('bench_serve.html#_run_async', 'rxt/app/bench_serve.py'),
                                      'rxt.app.bench_serve._serve_process': ('bench_serve.html#_serve_process', 'rxt/app/bench_serve.py'),
                                      'rxt.app.bench_serve.bench_serve': ('bench_serve.html#bench_serve', 'rxt/app/bench_serve.py'),
@@ -107,6 +106,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'rxt.app.serve.HTTPError.__init__': ('serve.html#httperror.__init__', 'rxt/app/serve.py'),
                                'rxt.app.serve._events': ('serve.html#_events', 'rxt/app/serve.py'),
                                'rxt.app.serve._field': ('serve.html#_field', 'rxt/app/serve.py'),
+                               'rxt.app.serve._free_port': ('serve.html#_free_port', 'rxt/app/serve.py'),
                                'rxt.app.serve._json': ('serve.html#_json', 'rxt/app/serve.py'),
                                'rxt.app.serve._refusal': ('serve.html#_refusal', 'rxt/app/serve.py'),
                                'rxt.app.serve._start': ('serve.html#_start', 'rxt/app/serve.py'),

@@ -8,16 +8,12 @@ import asyncio, time
 from pathlib import Path
 import torch
 from .store import SQLiteStore
-from .serve import create_app
+from .serve import _free_port, create_app
 
 # %% auto #0
 __all__ = ['bench_serve', 'serve_summary']
 
 # %% ../../nbs/60d_bench_serve.ipynb #24ac375c
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
 async def _client(http, base: str, turns: int, answer_len: int, out: list, barrier: asyncio.Barrier | None = None) -> None:
     "One conversation of `turns` streamed turns: (turn, seconds to first token, seconds to done, tokens); `barrier`: every turn starts together."
     cid = (await http.post(f"{base}/v1/conversations")).json()["id"]

@@ -217,6 +217,11 @@ def create_app(model, tokenizer, store: STMStore, max_batch: int = 64, max_body:
     return app
 
 # %% ../../nbs/60_serve.ipynb #3d6d59b1
+def _free_port() -> int:
+    "A free local TCP port (for tests and benchmarks that start a server)."
+    import socket
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
 def cli_serve(a) -> None:
     "`rxt serve PATH`: load the model, open the store, run uvicorn."
     import uvicorn
