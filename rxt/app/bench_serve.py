@@ -40,7 +40,7 @@ def _serve_process(model, d: Path, port: int, max_batch: int, threads: int | Non
     env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
     cmd = [sys.executable, "-c", "from rxt.app.cli import main; main()", "serve", str(d / "checkpoint"), "--port", str(port),
            "--db", str(d / "stm.sqlite"), "--max-batch", str(max_batch)]
-    proc, t0 = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(d / "serve.log", "w")), time.perf_counter()
+    with open(d / "serve.log", "w") as log: proc, t0 = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log), time.perf_counter()
     while True:
         if proc.poll() is not None: raise RuntimeError(f"rxt serve exited with {proc.returncode}: {(d / 'serve.log').read_text()[-2000:]}")
         try:

@@ -5,9 +5,9 @@
 # %% ../../nbs/24_pipeline.ipynb #92857c44
 from __future__ import annotations
 import configparser, ast, json, os, shutil, threading, time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from ..train.stage import PARAMS, STAGES, Stage, stage_named, stage_tokenizer
+from ..train.stage import PARAMS, STAGES, Stage, stage_named, stage_tokenizer, write_params
 from ..eval.evaluation import recall_by_distance
 from .progress import Progress
 
@@ -224,8 +224,7 @@ def _write_plan(run_root: Path, cfg: dict, paths: dict) -> None:
         d.mkdir(parents=True, exist_ok=True)
         if ran.exists(): shutil.copy(ran, d / PARAMS)
         else:
-            p = s.params(**{**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(run_root / s.name)})
-            (d / PARAMS).write_text(json.dumps({"stage": p.stage, **asdict(p)}, indent=2) + "\n")
+            write_params(s.params(**{**stage_inputs(s, run_root, prev, paths), **cfg.get(s.name, {}), "run_dir": str(run_root / s.name)}), d)
         if s.chain: prev = str(run_root / s.name)
 
 def run_pipeline(settings: str | Path = "settings.ini", run: str = "default", profile: str | None = None, root: str | Path = ".",

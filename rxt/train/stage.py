@@ -20,8 +20,8 @@ from .trainer import TrainConfig, Trainer
 # %% auto #0
 __all__ = ['STAGES', 'PARAMS', 'StageParams', 'JointLMParams', 'SFTParams', 'EpisodeParams', 'MemAttnParams', 'SmatParams',
            'BaselineParams', 'MrlParams', 'train_config', 'Stage', 'stage_named', 'stage_model', 'stage_tokenizer',
-           'stage_run_dir', 'stage_trainer', 'run_params', 'finish_stage', 'read_corpus', 'read_training_episodes',
-           'validation_episodes', 'episode_data', 'ar_loss']
+           'stage_run_dir', 'stage_trainer', 'write_params', 'run_params', 'finish_stage', 'read_corpus',
+           'read_training_episodes', 'validation_episodes', 'episode_data', 'ar_loss']
 
 # %% ../../nbs/12b_stage.ipynb #227ff89f
 @dataclass(frozen=True)
@@ -239,10 +239,10 @@ def stage_trainer(p: StageParams, model, objective, data: tuple, collate_fn, cfg
     "The Trainer of a stage run: `data` is (train, valid); run folder, start checkpoint and resume come from `p`, which is kept as `params.json`."
     t = Trainer(model, objective, data[0], cfg or train_config(p), stage_run_dir(p.run_dir), valid_ds=data[1], collate_fn=collate_fn,
                 init_from=getattr(p, "init_from", "") or None, resume=p.resume, progress=p.progress)
-    if t.info.is_main: (t.run_dir / PARAMS).write_text(json.dumps({"stage": p.stage, **asdict(p)}, indent=2) + "\n")
+    if t.info.is_main: write_params(p, t.run_dir)
     return t
-
-PARAMS = "params.json"  # a stage run's parameters, as it ran: what the baseline replays
+PARAMS = "params.json"  # a stage run's parameters, as it ran (or, in a pipeline's plan/, as it will run): what the baseline replays
+def write_params(p: StageParams, d: str | Path) -> None: (Path(d) / PARAMS).write_text(json.dumps({"stage": p.stage, **asdict(p)}, indent=2) + "\n")
 
 def run_params(stage_dir: str | Path, cls: type[StageParams]) -> StageParams:
     "The parameters the `cls` stage of a run was run with: `stage_dir` is that stage's run folder."
