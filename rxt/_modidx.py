@@ -374,6 +374,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'rxt.eval.retention.answer_nll': ('retention.html#answer_nll', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.evaluate_retention': ('retention.html#evaluate_retention', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.format_retention': ('retention.html#format_retention', 'rxt/eval/retention.py'),
+                                    'rxt.eval.retention.format_wording': ('retention.html#format_wording', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.play': ('retention.html#play', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.report_episodes': ('retention.html#report_episodes', 'rxt/eval/retention.py'),
                                     'rxt.eval.retention.retention': ('retention.html#retention', 'rxt/eval/retention.py'),

@@ -12,8 +12,8 @@ from .values import SPLITS, ValueSpace, draw, seen_words, value_split
 
 # %% auto #0
 __all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'STORY_Q', 'OTHER_STORY_Q', 'TELL_Q',
-           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'fact_table', 'names', 'generate_episodes',
-           'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
+           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'PHRASINGS', 'fact_table', 'names',
+           'generate_episodes', 'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
 
 # %% ../../nbs/11a_dialogues.ipynb #43874e3a
 SLOTS = {"hero": "name", "friend": "name", "pet_name": "name", "pet": "object", "toy": "object", "food": "object",
@@ -112,8 +112,8 @@ def _expand(keys): return [x for k in keys for x in ((k, "toy_color") if k == "t
 
 class _Episode:
     "Builds one episode turn by turn, recording which turn stated each fact and where each value was last named."
-    def __init__(self, rng: random.Random, split: str, values: ValueSpace):
-        self.rng, self.split, self.values = rng, split, values
+    def __init__(self, rng: random.Random, split: str, values: ValueSpace, phrasings: str = "split"):
+        self.rng, self.split, self.values, self.phrasings = rng, split, values, phrasings
         self.turns, self.history, self.asked, self.used = [], {}, set(), set()
 
     def table(self) -> dict[str, str]:
@@ -151,7 +151,9 @@ class _Episode:
         r, f, h, turn, qs, ans, got = self.rng, _fields(t), t["hero"], len(self.turns), [], [], []
         for k in keys:
             asks, held, a = (ASK_NOW if len(self.history[(h, k)]) > 1 else ASK)[k]
-            q = r.choice(held if self.split == "test" else asks).format(**f)
+            q = r.choice(held if self.split == "test" else asks)
+            if self.split == "test" and self.phrasings == "trained": q = asks[held.index(q) % len(asks)]  # the same draw, a trained wording
+            q = q.format(**f)
             if any(names(q, t[g]) for g in got) or any(names(x, t[k]) for x in qs): continue
             qs.append(q); ans.append(a.format(**f)); got.append(k); self.asked.add((h, k))
         query, gold = " ".join([qs[0]] + ["And " + q[0].lower() + q[1:] for q in qs[1:]]), [t[k] for k in got]
@@ -236,19 +238,23 @@ def _build_single(ep, steps, d):
     ep.ask(A, [target])
 
 # %% ../../nbs/11a_dialogues.ipynb #90303462
-def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values: ValueSpace, distances) -> dict:
+PHRASINGS = ("split", "trained")
+
+def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values: ValueSpace, distances, phrasings: str = "split") -> dict:
     rng = random.Random(f"rxt-dialogues:{seed}:{split}:{i}")
     spans = {m: [d for d in (distances or _span(m, steps)) if d in _span(m, steps)] for m in kinds}
     mode = rng.choice([m for m in kinds if spans[m]])
-    ep = _Episode(rng, split, values)
+    ep = _Episode(rng, split, values, phrasings)
     _build(ep, mode, steps, rng.choice(spans[mode]))
     first, *rest = ep.turns
     return {"query": first["query"], "answer": first["answer"], "interactions": rest, "mode": mode,
             "states": first["states"], "id": f"{split}-{seed}-{i}"}
 
 def generate_episodes(n: int, steps: int = 4, seed: int = 0, split: str = "train", kinds: Sequence[str] = MODES,
-                      values: ValueSpace = ValueSpace(), distances: Sequence[int] | None = None, progress: bool = False) -> list[dict]:
+                      values: ValueSpace = ValueSpace(), distances: Sequence[int] | None = None, progress: bool = False,
+                      phrasings: str = "split") -> list[dict]:
     "`n` seeded episodes with `steps` follow-ups whose last question is at one of `distances`, every question with gold facts."
+    if phrasings not in PHRASINGS: raise ValueError(f"phrasings={phrasings!r} is unknown: use one of {PHRASINGS}")
     if n < 0: raise ValueError(f"n={n} must be ≥ 0")
     if steps < 1: raise ValueError(f"steps={steps} must be ≥ 1: an episode needs at least one follow-up after its story")
     if split not in SPLITS: raise ValueError(f"split {split!r} is unknown: use one of {SPLITS}")
@@ -256,7 +262,7 @@ def generate_episodes(n: int, steps: int = 4, seed: int = 0, split: str = "train
     if bad or not kinds: raise ValueError(f"unknown episode kinds {bad or list(kinds)}: choose among {KINDS}")
     if not any(d in _span(m, steps) for m in kinds for d in (distances or _span(m, steps))):
         raise ValueError(f"no episode of kinds {list(kinds)} with steps={steps} can ask at distances {'any' if distances is None else list(distances)}")
-    return [_one(i, steps, seed, split, kinds, values, distances) for i in tqdm(range(n), desc=f"{split} episodes", disable=not progress)]
+    return [_one(i, steps, seed, split, kinds, values, distances, phrasings) for i in tqdm(range(n), desc=f"{split} episodes", disable=not progress)]
 
 # %% ../../nbs/11a_dialogues.ipynb #aafae4ad
 def recall_score(answer: str, gold: Sequence[str], others: Sequence[str] = ()) -> float:

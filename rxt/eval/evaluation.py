@@ -272,10 +272,14 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
         turns_json = run / "bench_turns.json"
         log(f"timing a 64-turn conversation (rxt bench turns) into {turns_json}")
         turns_json.write_text(json.dumps(bench_turns(), indent=1) + "\n")
-    from rxt.eval.retention import evaluate_retention, format_retention, report_episodes
+    from rxt.eval.retention import evaluate_retention, format_retention, format_wording, report_episodes
     ret = evaluate_retention(run, steps=followups, episodes=report_episodes(n_episodes, followups))  # the pipeline's test set at the defaults
     (run / "retention.json").write_text(ret.to_json() + "\n")
     log(format_retention(ret))
+    worded = evaluate_retention(run, steps=followups, episodes=report_episodes(n_episodes, followups, phrasings="trained"))
+    (run / "retention_trained_wording.json").write_text(worded.to_json() + "\n")
+    wording = ("The same test questions asked in wordings seen in training (`phrasings=\"trained\"`, `11a_dialogues`): "
+               "recall on held-out → trained wordings.\n\n" + format_wording(ret, worded)); log(wording)
     ev = evaluate_run(run, n_episodes, 8, babi_per_task, turns_json=turns_json, split="test")
     ev["run"] = str(run.relative_to(root)) if run.is_relative_to(root) else str(run)
     (run / "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
@@ -283,6 +287,6 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
     nb = root / "nbs" / "41_analysis_stm.ipynb"
     pm.execute_notebook(str(nb), str(run / nb.name), parameters={"run_dir": str(run), "eval_json": str(run / "eval.json"),
                         "turns_json": str(turns_json), "figures_dir": str(root / REPORT_FIGURES)}, cwd=str(nb.parent), progress_bar=False)
-    update_readme(root / "README.md", results_markdown(ev, format_retention(ret)))
+    update_readme(root / "README.md", results_markdown(ev, format_retention(ret) + "\n\n" + wording))
     log(f"README.md results section rewritten from {run}")
     return ev

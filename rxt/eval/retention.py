@@ -22,8 +22,8 @@ from ..infer.generate import greedy_answers, pad_ids
 
 # %% auto #0
 __all__ = ['VALUE_TYPES', 'GROUP_ORDER', 'SYSTEM_NAMES', 'value_type', 'wilson', 'Answerer', 'answer_nll', 'RxTAnswerer',
-           'HistoryAnswerer', 'play', 'RetentionResult', 'retention', 'format_retention', 'run_systems',
-           'report_episodes', 'evaluate_retention']
+           'HistoryAnswerer', 'play', 'RetentionResult', 'retention', 'format_retention', 'format_wording',
+           'run_systems', 'report_episodes', 'evaluate_retention']
 
 # %% ../../nbs/40a_retention.ipynb #dc9a02b7
 VALUE_TYPES = {"hero": "name", "friend": "name", "pet_name": "name",
@@ -238,6 +238,17 @@ def format_retention(res: RetentionResult) -> str:
             lines.append(f"| {g} | {n} | " + " | ".join(_pct(row[k]) if k in row else "–" for k in names) + " |")
     return "\n".join(lines)
 
+def format_wording(held: RetentionResult, trained: RetentionResult, by: str = "distance") -> str:
+    "A markdown table: recall per system and `by` group on held-out question wordings → the same questions in trained ones."
+    names = {k: SYSTEM_NAMES.get(k, k) for k in held.records if k in trained.records}
+    a, b = ({(r["system"], r["group"]): r for r in res.table(None) + res.table(by)} for res in (held, trained))
+    lines = [f"| {by} | questions (held-out / trained wording) | " + " | ".join(names.values()) + " |", "|---" * (2 + len(names)) + "|"]
+    for g in dict.fromkeys(g for _, g in a):
+        n = lambda d: next((d[k, g]["n"] for k in names if (k, g) in d), 0)
+        pct = lambda d, k: f"{100 * d[k, g]['recall']:.0f}%" if (k, g) in d else "–"
+        lines.append(f"| {g} | {n(a)} / {n(b)} | " + " | ".join(f"{pct(a, k)} → {pct(b, k)}" for k in names) + " |")
+    return "\n".join(lines)
+
 # %% ../../nbs/40a_retention.ipynb #beb630c2
 def _shown(p: Path) -> str:
     "A path as a reader can use it: relative to the working directory when it lies under it (tables name the model, not this machine)."
@@ -264,9 +275,9 @@ def run_systems(run: str | Path = "") -> tuple[dict[str, Answerer], RxTTokenizer
     if base is not None: systems["baseline"] = HistoryAnswerer(base, rxt.cfg.seq_len, model=labels[1])
     return systems, tok
 
-def report_episodes(n: int = 200, followups: int = EVAL_FOLLOWUPS, seed: int = 0) -> list[dict]:
-    "The test-value episodes `rxt report` plays and `rxt pipeline` writes as its test set: every kind, the last question at `eval_distances`."
-    return generate_episodes(n, followups, seed, "test", KINDS, distances=eval_distances(followups))
+def report_episodes(n: int = 200, followups: int = EVAL_FOLLOWUPS, seed: int = 0, phrasings: str = "split") -> list[dict]:
+    "The test-value episodes `rxt report` plays and `rxt pipeline` writes as its test set: every kind, the last question at `eval_distances`; `phrasings='trained'`: the same questions in trained wordings."
+    return generate_episodes(n, followups, seed, "test", KINDS, distances=eval_distances(followups), phrasings=phrasings)
 
 def evaluate_retention(run: str | Path = "", n_episodes: int = 200, steps: int = 16, seed: int = 0, split: str = "test",
                        batch_size: int = 32, max_new_tokens: int = 48, distances: Sequence[int] | None = None,

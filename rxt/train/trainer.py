@@ -230,6 +230,7 @@ class Trainer:
                 if stop or step == cfg.steps or (cfg.save_every and step % cfg.save_every == 0): self.save()
                 if stop: status = "early_stopped"; break
         except FloatingPointError as e: self._finish(f"stopped: {e}"); raise
+        else: barrier()   # every rank done before the group goes: gloo can abort a rank torn down while another still talks
         finally:
             bar.close(); self.log.close()
             if self._owns_group: cleanup_distributed()
