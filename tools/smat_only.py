@@ -8,7 +8,7 @@ kind is also measured on the others.
 
     python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--values 0.5:10/1:70] [--steps 1500] [--batch 16] [--threads 2] [--resume]
 """
-import argparse, json, time
+import argparse, json, shlex, time
 from pathlib import Path
 import torch
 from rxt.data.dialogues import KINDS
@@ -27,8 +27,22 @@ ap.add_argument("--length", default=SmatParams.ladder_length, help="the ladder's
 ap.add_argument("--resume", action="store_true")
 ap.add_argument("--init-from", default="", help="start stage 4 from this run folder (a stage-3 or stage-4 run) instead of from scratch")
 ap.add_argument("--pretrain", action="store_true", help="first run stages 1-3 (joint LM, SFT, memory attention) at their default budgets, then stage 4 from them")
+ap.add_argument("--loss-turns", default="all", choices=("all", "last"),
+                help="all: smat_loss (every answer of the episode); last: only the last (asked) turn's answer, the decoder skipped on the others")
 ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json")
 a = ap.parse_args()
+if a.loss_turns == "last":  # an experiment, measured in 23_smat: the memory is written from every turn, only the question is scored
+    import rxt.train.smat as smat_module
+    from rxt.nn.layers import AuxOutputs
+    from rxt.train.stage import ar_loss
+    def last_turn_loss(model, turns, bptt=1):
+        stm, aux = model.init_stm(turns[0]["input_ids"].shape[0]), AuxOutputs()
+        for t in range(1, len(turns)):
+            if (t - 1) % bptt == 0: stm = stm.detach()
+            stm = model.update_memory(stm, turns[t - 1]["input_ids"], turns[t - 1]["attention_mask"])
+        loss, acc, n = ar_loss(model.decoder(turns[-1]["input_ids"], stm, turns[-1]["attention_mask"], aux=aux), turns[-1]["labels"])
+        return loss + aux.moe_loss(), {"answer_acc": acc, "last_turn_acc": acc, "aux_loss": aux.moe_loss().detach(), "tokens": n}
+    smat_module.smat_loss = last_turn_loss
 torch.set_num_threads(a.threads)
 t0 = time.time()
 init = a.init_from
@@ -47,7 +61,7 @@ summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {v}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
+    f"--{k} {shlex.quote(str(v))}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio), ("loss-turns", a.loss_turns))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")
