@@ -30,6 +30,8 @@ VARIANTS = {   # name: (MrlParams changes, ImpoConfig changes, MrlReward changes
     "lr_scale 0.1, gold-weighted reward, 3x iterations": ({"lr_scale": 0.1, "iterations": 3 * MrlParams.iterations}, {}, GOLD),
     "dmpo, lr_scale 0.1": ({"lr_scale": 0.1, "algorithm": "dmpo"}, {}, {}),
     "dmpo, lr_scale 1": ({"lr_scale": 1.0, "algorithm": "dmpo"}, {}, {}),
+    "dmpo, lr_scale 0.1, 10x iterations": ({"lr_scale": 0.1, "algorithm": "dmpo", "iterations": 10 * MrlParams.iterations}, {}, {}),
+    "dmpo, lr_scale 1, 10x iterations": ({"lr_scale": 1.0, "algorithm": "dmpo", "iterations": 10 * MrlParams.iterations}, {}, {}),
 }
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -56,7 +58,8 @@ with tempfile.TemporaryDirectory() as tmp:
         reset = {"reset_recall": recall_by_distance(model, tok, eps, reset=True)["recall"]} if a.reset else {}
         out[name] = {"changes": v, "recall": rec["recall"], "questions": rec["questions"], "train_s": t1 - t0, **reset,
                      "final_reward": s.get("final_reward"), "rollout_recall": [r.get("recall") for r in rows],
-                     "reward": [r.get("reward") for r in rows]}
+                     "reward": [r.get("reward") for r in rows],
+                     **({"dmpo": {k: [r.get(k) for r in rows] for k in ("loss", "margin", "pairs")}} if v and v[0].get("algorithm") == "dmpo" else {})}
         r = {int(k): x for k, x in rec["recall"].items()}
         print(f"{name:52} distance 1 {r[1]:.3f}  2 {r[2]:.3f}  reward {s.get('final_reward') or 0:.3f}  {t1 - t0:.0f} s", flush=True)
 meta = {"run": str(run.resolve()), "mrl_defaults": asdict(MrlParams()), "episodes": len(eps), "threads": a.threads,
