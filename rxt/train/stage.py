@@ -113,7 +113,7 @@ class SmatParams(EpisodeParams):
     "Stage 4, supervised memory-aware training (`23_smat`)."
     stage: ClassVar[str] = "23_smat"
     init_from: str = ""            # the memory-attention run folder to start from; empty: random init
-    steps: int = 2160              # optimizer steps (1,800 until the run of this commit: 20% more, see the README)
+    steps: int = 1800              # optimizer steps
     ladder: str = "0.8:1/1:1,2"  # distances of the asked fact trained until each fraction of the steps (23_smat); empty: the stage's episodes
     ladder_kinds: str = "single,multi,overwrite,long"  # episode kinds the ladder draws, comma-separated (rxt.data.dialogues.KINDS): every kind, so each is trained at every rung
     ladder_values: str = ""        # syllables of the ladder's made-up values until each fraction of the steps ('0.5:10/1:70'); empty: all 70 from the start
