@@ -151,9 +151,8 @@ class _Episode:
         r, f, h, turn, qs, ans, got = self.rng, _fields(t), t["hero"], len(self.turns), [], [], []
         for k in keys:
             asks, held, a = (ASK_NOW if len(self.history[(h, k)]) > 1 else ASK)[k]
-            q = r.choice(held if self.split == "test" else asks)
-            if self.split == "test" and self.phrasings == "trained": q = asks[held.index(q) % len(asks)]  # the same draw, a trained wording
-            q = q.format(**f)
+            q = r.choice(held if self.split == "test" else asks)   # phrasings="trained": the same draw, then the trained wording of its rank
+            q = (asks[held.index(q) % len(asks)] if self.split == "test" and self.phrasings == "trained" else q).format(**f)
             if any(names(q, t[g]) for g in got) or any(names(x, t[k]) for x in qs): continue
             qs.append(q); ans.append(a.format(**f)); got.append(k); self.asked.add((h, k))
         query, gold = " ".join([qs[0]] + ["And " + q[0].lower() + q[1:] for q in qs[1:]]), [t[k] for k in got]
@@ -238,8 +237,7 @@ def _build_single(ep, steps, d):
     ep.ask(A, [target])
 
 # %% ../../nbs/11a_dialogues.ipynb #90303462
-PHRASINGS = ("split", "trained")
-
+PHRASINGS = ("split", "trained")  # the test split's questions in held-out wordings (split), or in trained ones
 def _one(i: int, steps: int, seed: int, split: str, kinds: Sequence[str], values: ValueSpace, distances, phrasings: str = "split") -> dict:
     rng = random.Random(f"rxt-dialogues:{seed}:{split}:{i}")
     spans = {m: [d for d in (distances or _span(m, steps)) if d in _span(m, steps)] for m in kinds}
@@ -268,8 +266,7 @@ def generate_episodes(n: int, steps: int = 4, seed: int = 0, split: str = "train
 def recall_score(answer: str, gold: Sequence[str], others: Sequence[str] = ()) -> float:
     "Fraction of `gold` values that `answer` names as whole words; 0 if it also names any of `others`."
     if not gold: raise ValueError("recall_score needs at least one gold value")
-    low = {g.lower() for g in gold}
-    if any(names(answer, o) for o in others if o.lower() not in low): return 0.0
+    if any(names(answer, o) for o in others if o.lower() not in {g.lower() for g in gold}): return 0.0
     return sum(names(answer, g) for g in gold) / len(gold)
 
 # %% ../../nbs/11a_dialogues.ipynb #56bd3d19
@@ -284,23 +281,20 @@ def sft_pairs(n: int, seed: int = 0, split: str = "train", values: ValueSpace = 
             out.append({"query": x["query"], "answer": x["answer"], "kind": "story"})
         else:
             ep.tell(t, ep.rng.sample(SECONDARY, ep.rng.randint(1, 3))); ep.ask(t, ep.pick(t))
-            told, q = ep.turns
-            out.append({"query": f"{told['answer']} {q['query']}", "answer": q["answer"], "kind": "qa", "gold": q["gold"]})
+            told, q = ep.turns; out.append({"query": f"{told['answer']} {q['query']}", "answer": q["answer"], "kind": "qa", "gold": q["gold"]})
     return out
 
 # %% ../../nbs/11a_dialogues.ipynb #20b97db0
 def write_jsonl(records: Sequence[dict], path: str | Path) -> Path:
     "Write `records` as JSON lines (UTF-8, one object per line)."
     p = Path(path); p.parent.mkdir(parents=True, exist_ok=True)
-    with p.open("w", encoding="utf-8", newline="\n") as f:
-        for r in records: f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with p.open("w", encoding="utf-8", newline="\n") as f: f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     return p
 
 def cli_generate(args) -> Path:
     "`rxt data generate`: write `args.episodes` episodes of `args.steps` follow-ups to `args.out`."
     t0 = time.perf_counter()
-    eps = generate_episodes(args.episodes, args.steps, args.seed, args.split, progress=args.episodes >= 10_000)
-    out = write_jsonl(eps, args.out)
+    out = write_jsonl(eps := generate_episodes(args.episodes, args.steps, args.seed, args.split, progress=args.episodes >= 10_000), args.out)
     print(f"wrote {len(eps):,} {args.split} episodes ({args.steps} steps, seed {args.seed}) to {out}: "
           f"{out.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s")
     return out
