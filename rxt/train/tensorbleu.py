@@ -62,12 +62,13 @@ def pair_ids(sets: Sequence[tuple[Tensor, Tensor]], n: int, vocab_size: int | No
         bits = max(int(vocab_size - 1).bit_length(), 1)
         if prefix is not None and prefix[1] * vocab_size < 2 ** 31:               # (id of the (n−1)-gram prefix, last token): an int32 key at any n
             keys = [(p[:, :w.shape[1]] * vocab_size + w[..., -1]).reshape(-1).int() for p, (w, _) in zip(prefix[0], wins)]
-        else: keys = []
-        for w, _ in (wins if not keys else ()):
-            key = rows.expand(w.shape[:2]) << (n * bits)                           # (B, W) sentence in the high bits
-            for j in range(n): key = key | (w[..., j] << ((n - 1 - j) * bits))    # one int64 per (sentence, n-gram)
-            keys.append(key.reshape(-1))
-        if n * bits + max(int(B - 1).bit_length(), 1) <= 31: keys = [k.int() for k in keys]   # int32 keys sort 2.5× faster on a CPU
+        else:
+            keys = []
+            for w, _ in wins:
+                key = rows.expand(w.shape[:2]) << (n * bits)                       # (B, W) sentence in the high bits
+                for j in range(n): key = key | (w[..., j] << ((n - 1 - j) * bits))  # one int64 per (sentence, n-gram)
+                keys.append(key.reshape(-1))
+            if n * bits + max(int(B - 1).bit_length(), 1) <= 31: keys = [k.int() for k in keys]   # int32 keys sort faster on a CPU
     else:
         grams = torch.cat([w.reshape(-1, n) for w, _ in wins])
         uniq, inv = torch.unique(grams, dim=0, return_inverse=True)                # the batch's n-gram dictionary
@@ -87,9 +88,8 @@ def tensor_bleu(cand: Tensor, cand_lens: Tensor, refs: Sequence[Tensor], ref_len
     if not refs: raise ValueError("BLEU needs at least one reference set")
     B, dev, f64 = cand.shape[0], cand.device, torch.float64
     logs, zeros, dead = torch.zeros(B, dtype=f64, device=dev), torch.zeros(B, dtype=f64, device=dev), cand_lens == 0
-    prev = None                                                                    # order n−1's ids, once there is one
+    sets, prev = [(cand, cand_lens), *zip(refs, ref_lens)], None                  # prev: order n−1's ids, once there is one
     for n, w in enumerate(weights, 1):
-        sets = [(cand, cand_lens), *zip(refs, ref_lens)]
         ids, oks, owner, K = pair_ids(sets, n, vocab_size, packed, prev)
         prev = ([i.view(x.shape[0], -1) for i, (x, _) in zip(ids, sets)], K)       # this order's ids: the next order's prefixes
         counts = [torch.bincount(i, weights=ok.to(f64), minlength=K) for i, ok in zip(ids, oks)]  # (K,) padding weighs 0
