@@ -61,7 +61,8 @@ _MEMATTN = {  # RxNN memory-attention config.json keys
     "att_type": ("sqa", None), "att_groups": (_REQ, None), "att_query_groups": (_REQ, None),
     "interlayer_att_type": ("sqa", None), "interlayer_att_groups": (_REQ, None), "interlayer_att_query_groups": (_REQ, None),
     "norm_type": ("classic-rms", {"classic-rms"}), "use_gated_residual": (False, None), "residual_per_slot_gate": (True, None),
-    "residual_gate_type": ("static", None), "use_tanh_residual_gate": (True, None), "residual_gate_init": (3.0, None)}
+    "residual_gate_type": ("static", None), "use_tanh_residual_gate": (True, None), "residual_gate_init": (3.0, None),
+    "residual_gate_slot_status_type": ("mean", {"mean"})}  # rxt's learned status is not RxNN's weights: not mapped
 
 # %% ../../nbs/07a_rxnn_config.ipynb #d9a9d794
 def _same(where: str, key: str, *vals):
@@ -119,6 +120,7 @@ def config_to_rxnn(cfg: RxTConfig) -> dict[str, dict]:
     m, H = cfg.memory, cfg.n_heads
     if m.variant != "interlayer": no(f"memory.variant={m.variant!r}", "rxt writes the interlayer variant")
     if m.gate not in ("linear", "none"): no(f"memory.gate={m.gate!r}", "rxt writes 'linear' gates or none")
+    if m.gate_status != "mean": no(f"memory.gate_status={m.gate_status!r}", "rxt writes the mean slot status only")
     base = {"num_layers": cfg.n_layers, "vocab_size": cfg.vocab_size, "embed_dim": cfg.d_model, "att_heads": H, "seq_len": cfg.seq_len,
             "stm_size": cfg.stm_size, "use_flash_attention": False, "use_gated": True, "ff_activation": "silu",
             "ff_dropout": cfg.dropout, "att_dropout": cfg.dropout, "use_rms_norm": True}

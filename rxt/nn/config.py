@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['HEAD_LAYOUTS', 'MEMORY_VARIANTS', 'GATE_TYPES', 'STM_INITS', 'PRESETS', 'AttentionConfig', 'FFConfig',
+__all__ = ['HEAD_LAYOUTS', 'MEMORY_VARIANTS', 'GATE_TYPES', 'GATE_STATUS', 'STM_INITS', 'PRESETS', 'AttentionConfig', 'FFConfig',
            'DecoderConfig', 'EncoderConfig', 'MemoryAttentionConfig', 'RxTConfig']
 
 # %% ../../nbs/00_config.ipynb #10a04cfa
@@ -93,6 +93,7 @@ class EncoderConfig:
 # %% ../../nbs/00_config.ipynb #12c0cf19
 MEMORY_VARIANTS = ("simple", "self", "interlayer", "gated_self_interlayer")
 GATE_TYPES = ("none", "static", "elementwise", "linear")
+GATE_STATUS = ("mean", "linear")  # how a dynamic gate summarises a slot (RxNN: slot_status_type)
 
 @dataclass(frozen=True)
 class MemoryAttentionConfig:
@@ -104,12 +105,16 @@ class MemoryAttentionConfig:
     gate_act: str = "sigmoid"       # "sigmoid": G·new + (1−G)·old ; "tanh": (1−G)·old + (1+G)·new
     gate_per_slot: bool = True      # one gate value per slot (True) or one per layer (False)
     gate_init: float = 0.0          # initial gate logit, sigmoid(0) = 0.5 (RxNN: 3.0; why not, see 04_memory)
+    gate_status: str = "mean"       # a slot's status s: "mean" over channels of new+old, or a learned "linear" Linear(C→1) of it
     self_gate: bool = True          # gate the self variant's self step (RxNN: a plain add; why not, see 04_memory)
 
     def __post_init__(self):
         if self.variant not in MEMORY_VARIANTS: raise ValueError(f"memory.variant {self.variant!r} is unknown: use one of {MEMORY_VARIANTS}")
         if self.gate not in GATE_TYPES: raise ValueError(f"memory.gate {self.gate!r} is unknown: use one of {GATE_TYPES}")
         if self.gate_act not in ("sigmoid", "tanh"): raise ValueError(f"memory.gate_act {self.gate_act!r} must be 'sigmoid' or 'tanh'")
+        if self.gate_status not in GATE_STATUS: raise ValueError(f"memory.gate_status {self.gate_status!r} is unknown: use one of {GATE_STATUS}")
+        if self.gate_status == "linear" and self.gate in ("none", "static"):
+            raise ValueError(f"memory.gate_status='linear' needs a gate that reads the slot status: set gate='elementwise' or 'linear' (found {self.gate!r})")
 
 # %% ../../nbs/00_config.ipynb #70b5bc19
 STM_INITS = ("learned", "normal", "standard", "uniform", "zeros", "ones")
@@ -167,9 +172,10 @@ class RxTConfig:
 
     @classmethod
     def nano(cls) -> RxTConfig:
-        "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots."
+        "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots, learned slot status."
         return cls(vocab_size=1024, d_model=128, n_layers=2, n_heads=4, seq_len=192, stm_size=64,
-                   decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))
+                   decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)),
+                   memory=MemoryAttentionConfig(gate_status="linear"))  # 23_smat, "A content-aware write gate"
 
     @classmethod
     def micro(cls) -> RxTConfig:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn, Tensor
-from .config import RxTConfig, AttentionConfig, GATE_TYPES, MEMORY_VARIANTS, STM_INITS
+from .config import RxTConfig, AttentionConfig, GATE_TYPES, GATE_STATUS, MEMORY_VARIANTS, STM_INITS
 from .attention import build_attention, key_padding_mask
 from .layers import RMSNorm, AuxOutputs
 
@@ -55,21 +55,27 @@ GATE_ACTS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 class ResidualGate(nn.Module):
     "Gated residual of an STM layer: none (new + old), sigmoid G·new + (1−G)·old, or tanh (1+G)·new + (1−G)·old."
-    def __init__(self, n_slots: int, d_model: int, kind: str = "linear", act: str = "sigmoid", per_slot: bool = True, init: float = 0.0):
+    def __init__(self, n_slots: int, d_model: int, kind: str = "linear", act: str = "sigmoid", per_slot: bool = True, init: float = 0.0,
+                 status: str = "mean"):
         super().__init__()
         if kind not in GATE_TYPES: raise ValueError(f"gate kind {kind!r} is unknown: use one of {GATE_TYPES}")
         if act not in GATE_ACTS: raise ValueError(f"gate act {act!r} is unknown: use one of {tuple(GATE_ACTS)}")
+        if status not in GATE_STATUS: raise ValueError(f"gate status {status!r} is unknown: use one of {GATE_STATUS}")
         self.kind, self.act, self.per_slot = kind, act, per_slot
         if kind in ("static", "elementwise"):
             self.weight = nn.Parameter(torch.full((n_slots, 1) if per_slot else (1,), float(init)))
         elif kind == "linear":
             self.proj = nn.Linear(n_slots, n_slots if per_slot else 1)
             nn.init.zeros_(self.proj.weight); nn.init.constant_(self.proj.bias, float(init))
+        if status == "linear" and kind in ("elementwise", "linear"):  # a learned slot status, starting as the mean
+            self.status = nn.Linear(d_model, 1)
+            nn.init.constant_(self.status.weight, 1.0 / d_model); nn.init.zeros_(self.status.bias)
 
     def logits(self, old: Tensor, new: Tensor) -> Tensor:
         "Gate pre-activations, broadcastable to (B, S, C)."
         if self.kind == "static": return self.weight        # (S, 1) or (1,)
-        s = (new + old).mean(-1)                             # (B, S) slot status
+        x = new + old                                        # (B, S, C)
+        s = self.status(x)[..., 0] if hasattr(self, "status") else x.mean(-1)  # (B, S) slot status
         if self.kind == "elementwise":
             return self.weight * (s[..., None] if self.per_slot else s.mean(-1)[:, None, None])  # (B, S, 1) or (B, 1, 1)
         return self.proj(s)[..., None]                       # (B, S, 1) or (B, 1, 1)
@@ -90,7 +96,7 @@ class MemoryStep(nn.Module):
         self.norm = RMSNorm(C, cfg.norm_eps)
         self.kv_norm = RMSNorm(C, cfg.norm_eps) if kv_norm else nn.Identity()
         self.attn = build_attention(attn, C, cfg.n_heads, rope=rope, max_len=cfg.seq_len, rope_base=cfg.rope_base, dropout=cfg.dropout)
-        self.gate = ResidualGate(cfg.stm_size, C, gate or m.gate, m.gate_act, m.gate_per_slot, m.gate_init)
+        self.gate = ResidualGate(cfg.stm_size, C, gate or m.gate, m.gate_act, m.gate_per_slot, m.gate_init, m.gate_status)
 
     def forward(self, x: Tensor, src: Tensor | None = None, mask: Tensor | None = None, aux: AuxOutputs | None = None) -> Tensor:
         "x (B, S, C), src (B, T, C) or None (self-attention), mask (B, 1, 1, T) → (B, S, C)."
@@ -168,7 +174,7 @@ class GatedSelfInterlayerMemoryAttention(InterlayerMemoryAttention):
     def __init__(self, cfg: RxTConfig):
         super().__init__(cfg)
         m = cfg.memory
-        self.kv_gates = nn.ModuleList(ResidualGate(cfg.stm_size, cfg.d_model, m.gate, m.gate_act, m.gate_per_slot, m.gate_init)
+        self.kv_gates = nn.ModuleList(ResidualGate(cfg.stm_size, cfg.d_model, m.gate, m.gate_act, m.gate_per_slot, m.gate_init, m.gate_status)
                                       for _ in range(cfg.n_layers))
 
     def prepare(self, stm: Tensor, aux: AuxOutputs | None = None) -> Tensor:

@@ -96,6 +96,7 @@ def _flat(d: dict, pre: str = "") -> dict:
 def config_mismatch(saved: dict, cfg) -> list[str]:
     "Fields where a checkpoint's config differs from `cfg`, as 'field: checkpoint X vs model Y'."
     a, b = _flat(saved), _flat(json.loads(json.dumps(cfg.to_dict())))
+    a |= {k: v for k, v in _flat(json.loads(json.dumps(type(cfg)().to_dict()))).items() if k not in a}  # fields added since: their default
     drawn = lambda k: k == "stm_init" and "learned" not in (a.get(k), b.get(k))  # two drawn initial STMs: init-only
     return [f"{k}: checkpoint {a.get(k)} vs model {b.get(k)}" for k in sorted(set(a) | set(b))
             if a.get(k) != b.get(k) and k not in INIT_ONLY_FIELDS and not drawn(k)]
