@@ -7,7 +7,7 @@ checkpoint under RUN/init_linear_status, and stage 4 starts from that. Every oth
 
     python tools/gate_status_probe.py --run runs/gate_linear --init-from runs/default/22_memattn_pretrain --json PATH
 """
-import argparse, dataclasses, runpy, sys
+import argparse, dataclasses, json, runpy, shlex, sys
 from pathlib import Path
 from rxt.nn.pretrained import checkpoint_config
 from rxt.nn.model import ReactiveTransformer
@@ -15,6 +15,7 @@ from rxt.train.checkpoint import checkpoint_dir, save_weights, WEIGHTS
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=False)
 ap.add_argument("--run", default="runs/smat_only"); ap.add_argument("--init-from", required=True)
+ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json"); ap.add_argument("--worded", default="")
 a, rest = ap.parse_known_args()
 cfg = checkpoint_config(a.init_from)
 if cfg.memory.gate_status != "mean": sys.exit(f"{a.init_from} already has gate_status={cfg.memory.gate_status!r}: run tools/smat_only.py on it")
@@ -27,5 +28,10 @@ assert not unexpected and new and all(k.endswith("embedding.weight") for k in ti
 out = Path(a.run) / "init_linear_status" / "checkpoint"; out.mkdir(parents=True, exist_ok=True)
 save_weights(model, out)
 print(f"{a.init_from} → {out}: {len(new)} slot-status tensors added at the mean", flush=True)
-sys.argv = ["tools/smat_only.py", "--run", a.run, "--init-from", str(out.parent)] + rest
+sys.argv = ["tools/smat_only.py", "--run", a.run, "--init-from", str(out.parent), "--json", a.json] + (["--worded", a.worded] if a.worded else []) + rest
 runpy.run_path(str(Path(__file__).with_name("smat_only.py")), run_name="__main__")
+for f in filter(None, (a.json, a.worded)):  # name this command, not the stage-4 run it made, in the results files
+    res = json.loads(Path(f).read_text())
+    cmd = res["meta"]["command"].split(" --init-from ")[0].replace("tools/smat_only.py", "tools/gate_status_probe.py")
+    res["meta"]["command"] = cmd + f" --init-from {shlex.quote(a.init_from)}" + (f" --worded {a.worded}" if f == a.worded else "")
+    Path(f).write_text(json.dumps(res, indent=1) + "\n")

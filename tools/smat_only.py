@@ -6,7 +6,7 @@ retention result as JSON (default nbs/figures/results/retention_smat_only.json),
 The evaluation plays every episode kind (rxt.data.dialogues.KINDS) on test values, so a model trained on one
 kind is also measured on the others.
 
-    python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--values 0.5:10/1:70] [--steps 1500] [--batch 16] [--threads 2] [--resume]
+    python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--values 0.5:10/1:70] [--steps 1500] [--batch 16] [--threads 2] [--resume] [--worded PATH]
 """
 import argparse, json, shlex, time
 from pathlib import Path
@@ -30,6 +30,7 @@ ap.add_argument("--pretrain", action="store_true", help="first run stages 1-3 (j
 ap.add_argument("--loss-turns", default="all", choices=("all", "last"),
                 help="all: smat_loss (every answer of the episode); last: only the last (asked) turn's answer, the decoder skipped on the others")
 ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json")
+ap.add_argument("--worded", default="", help="also score the same test questions asked in trained wordings (as rxt report does) into this JSON")
 a = ap.parse_args()
 if a.loss_turns == "last":  # an experiment, measured in 23_smat: the memory is written from every turn, only the question is scored
     import rxt.train.smat as smat_module
@@ -64,4 +65,9 @@ res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only
     f"--{k} {shlex.quote(str(v))}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio), ("loss-turns", a.loss_turns))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
+if a.worded:
+    from rxt.eval.retention import report_episodes
+    worded = evaluate_retention(a.run, steps=8, episodes=report_episodes(a.episodes, 8, phrasings="trained"))
+    worded.meta |= {"command": res.meta["command"] + f" --worded {a.worded}"}; worded.to_json(a.worded)
+    print("trained wordings:", format_retention(worded))
 print(format_retention(res)); print(f"trained in {train_s:.0f} s, evaluated in {time.time() - t0 - train_s:.0f} s")
