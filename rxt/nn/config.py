@@ -172,10 +172,9 @@ class RxTConfig:
 
     @classmethod
     def nano(cls) -> RxTConfig:
-        "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots, learned slot status."
+        "The default curriculum's model on a CPU: tiny's two layers at width 128, a dense decoder FF, 64 STM slots."
         return cls(vocab_size=1024, d_model=128, n_layers=2, n_heads=4, seq_len=192, stm_size=64,
-                   decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)),
-                   memory=MemoryAttentionConfig(gate_status="linear"))  # 23_smat, "A content-aware write gate"
+                   decoder=DecoderConfig(ff=FFConfig(d_ff=256, n_experts=0)), encoder=EncoderConfig(ff=FFConfig(d_ff=128)))  # mean slot status: why, 23_smat "A content-aware write gate"
 
     @classmethod
     def micro(cls) -> RxTConfig:
