@@ -109,6 +109,7 @@ def train_baseline(p: BaselineParams) -> dict:
     for name, objective in (("lm", lm_loss), ("sft", conversation_loss), ("chat", ladder_loss)):
         d, (steps, batch) = root / name, phases[name]
         if not _done(d):
+            torch.manual_seed(p.seed)  # the random start (lm phase), the same in every process; later phases load the one before
             now["t"] = Trainer(DecoderOnlyLM(cfg), objective, data[name][0], train_config(p, steps, batch), d, valid_ds=data[name][1],
                                collate_fn=collate, init_from=prev, resume=p.resume and (d / "checkpoint").exists(), progress=p.progress)
             now["t"].fit()

@@ -48,7 +48,7 @@ def joint_lm_loss(model: ReactiveTransformer, batch: dict, ar_weight: float = 1.
 def train_joint_lm(p: JointLMParams) -> dict:
     "Run stage 1 into `p.run_dir`; returns the metrics summary."
     tok = stage_tokenizer(p.tokenizer_path)
-    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size, p.seed)
     docs = read_corpus(p.corpus, p.max_docs)
     n_val = max(1, int(len(docs) * p.valid_fraction))
     data = LMTextDataset(docs[n_val:], tok, seq_len=model.cfg.seq_len), LMTextDataset(docs[:n_val], tok, seq_len=model.cfg.seq_len)

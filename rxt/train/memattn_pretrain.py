@@ -53,7 +53,7 @@ def memattn_loss(model: ReactiveTransformer, turns: list[dict], input_noise: flo
 def train_memattn(p: MemAttnParams) -> dict:
     "Run stage 3 into `p.run_dir` (memory attention trains; encoder and decoder are frozen)."
     tok = stage_tokenizer(p.tokenizer_path)
-    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size, p.seed)
     rng = random.Random(p.seed)
     objective = lambda m, b: memattn_loss(m, b, p.input_noise, p.label_noise, p.jitter, rng)
     for name, q in model.named_parameters(): q.requires_grad_(name.startswith("memory_attention."))

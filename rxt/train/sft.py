@@ -24,7 +24,7 @@ def sft_records(n_pairs: int, seed: int = 0, data: str = "", fewshot: bool = Tru
 def train_sft(p: SFTParams) -> dict:
     "Run stage 2 into `p.run_dir`; returns the metrics summary."
     tok = stage_tokenizer(p.tokenizer_path)
-    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size, p.seed)
     data = (InteractionDataset(sft_records(p.n_pairs, p.seed, p.data, p.fewshot), tok, model.cfg.seq_len),
             InteractionDataset(sft_records(p.n_valid, p.seed, fewshot=False, split="validation"), tok, model.cfg.seq_len))
     objective = lambda m, b: joint_lm_loss(m, b, memory_noise=p.memory_noise)

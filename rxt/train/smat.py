@@ -112,7 +112,7 @@ def smat_ladder(p: SmatParams, rank: int = 0):
 def train_smat(p: SmatParams) -> dict:
     "Run stage 4 into `p.run_dir`; returns the metrics summary."
     tok = stage_tokenizer(p.tokenizer_path)
-    model = stage_model(p.preset, p.init_from or None, tok.vocab_size)
+    model = stage_model(p.preset, p.init_from or None, tok.vocab_size, p.seed)
     unfreeze = {k: v for k, v in (("memory_attention", p.unfreeze_memory_at), ("encoder", p.unfreeze_encoder_at)) if v > 1}
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     episodes = smat_ladder(p, rank)

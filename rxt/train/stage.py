@@ -8,6 +8,7 @@ import json, tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import ClassVar
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 from ..nn.config import RxTConfig
@@ -218,13 +219,12 @@ def stage_named(name: str) -> Stage:
     raise ValueError(f"unknown stage {name!r}: choose among {[s.name for s in STAGES]}")
 
 # %% ../../nbs/12b_stage.ipynb #a2217c6a
-def stage_model(preset: str = "tiny", init_from: str | Path | None = None, vocab_size: int | None = None) -> ReactiveTransformer:
-    "A model from `init_from`'s config (weights are loaded by the trainer) or from a preset."
-    if init_from: cfg = checkpoint_config(init_from)
-    else:
-        if not hasattr(RxTConfig, preset): raise ValueError(f"unknown preset {preset!r}: use tiny, micro, micro_plus or mini")
-        cfg = getattr(RxTConfig, preset)()
-        if vocab_size is not None and vocab_size != cfg.vocab_size: cfg = replace(cfg, vocab_size=vocab_size)
+def stage_model(preset: str = "tiny", init_from: str | Path | None = None, vocab_size: int | None = None, seed: int = 0) -> ReactiveTransformer:
+    "A model from `init_from`'s config (weights are loaded by the trainer) or from a preset, its random start drawn from `seed`."
+    if not init_from and not hasattr(RxTConfig, preset): raise ValueError(f"unknown preset {preset!r}: use tiny, micro, micro_plus or mini")
+    cfg = checkpoint_config(init_from) if init_from else getattr(RxTConfig, preset)()
+    if not init_from and vocab_size is not None and vocab_size != cfg.vocab_size: cfg = replace(cfg, vocab_size=vocab_size)
+    torch.manual_seed(seed)  # torch seeds its default generator afresh in every process: unseeded, no two runs start alike
     return ReactiveTransformer(cfg)
 
 def stage_tokenizer(path: str | Path = "") -> RxTTokenizer:
