@@ -101,10 +101,11 @@ def _fake_stages(monkeypatch, behave):
 def test_the_baseline_trains_beside_the_chain_from_stage_2(project, monkeypatch):
     "After stage 1 the baseline's kernel runs beside stages 2 onwards; meanwhile every kernel gets half the cores, the plan holds what it replays."
     import threading, torch
-    started = threading.Event()
-    def behave(name):
+    started, beside = threading.Event(), threading.Event()
+    def behave(name):  # stage 2 waits for the baseline's start (no race with stage 3's), the baseline for stage 3's
+        if name == "21_interaction_sft": assert beside.wait(30), "the baseline did not start beside stage 2"
         if name == "22_memattn_pretrain": started.set()
-        if name == "25_baseline": assert started.wait(30), "the chain did not go on while the baseline ran"
+        if name == "25_baseline": beside.set(); assert started.wait(30), "the chain did not go on while the baseline ran"
     seen = _fake_stages(monkeypatch, behave)
     import rxt.app.pipeline as pl
     plans, real = [], pl.Progress
