@@ -9,7 +9,7 @@ saturated (G < 0.01 or G > 0.99), and the STM's relative change at each update. 
 """
 import argparse, json, shlex, sys
 from pathlib import Path
-from rxt.eval.analysis import open_run, stm_trajectory, stm_stats
+from rxt.eval.analysis import gate_activations, open_run, stm_trajectory, stm_stats
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("checkpoints", nargs="+"); ap.add_argument("--json", required=True)
@@ -22,7 +22,7 @@ for ck in a.checkpoints:
     t = stm_trajectory(r["model"], r["tokenizer"], r["episodes"])
     g = t["gates"].float()                                                     # (N, L, B, S)
     res = {"gate_status": r["model"].cfg.memory.gate_status,
-           "gate_mean": g.mean((0, 2, 3)).tolist(),                            # per layer
+           "gate_mean": gate_activations(g).mean(-1).tolist(),                 # per layer
            "gate_saturated": ((g < 0.01) | (g > 0.99)).float().mean((0, 2, 3)).tolist(),
            "stm_change": stm_stats(t["stm"])["change"].tolist()}              # (L, N): ‖STM_t − STM_t−1‖ / ‖STM_t−1‖
     out["checkpoints"][ck] = res

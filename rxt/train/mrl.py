@@ -43,8 +43,7 @@ def train_mrl(p: MrlParams, impo: ImpoConfig = ImpoConfig(), dmpo: DmpoConfig = 
     if algorithm not in ("impo", "dmpo"): raise ValueError(f"algorithm {algorithm!r} is unknown: use 'impo' or 'dmpo'")
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     tok = stage_tokenizer(p.tokenizer_path)
-    torch.manual_seed(seed)                                                  # a random start (no init_from) is the same on resume
-    model = stage_model(p.preset, init_from or None, tok.vocab_size, p.seed).to(dev)
+    model = stage_model(p.preset, init_from or None, tok.vocab_size, seed).to(dev)  # a random start (no init_from) is the same on resume
     if init_from: load_weights(model, init_from)
     run = prepare_run_dir(stage_run_dir(p.run_dir), resume, overwrite, DistInfo())
     params = {**asdict(p), "impo": asdict(impo), "dmpo": asdict(dmpo), "reward": asdict(reward)}
