@@ -807,8 +807,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'rxt.train.stage.SFTParams': ('stage.html#sftparams', 'rxt/train/stage.py'),
                                  'rxt.train.stage.SmatParams': ('stage.html#smatparams', 'rxt/train/stage.py'),
                                  'rxt.train.stage.Stage': ('stage.html#stage', 'rxt/train/stage.py'),
-                                 'rxt.train.stage.Stage.name': ('stage.html#stage.name', 'rxt/train/stage.py'),
-                                 'rxt.train.stage.Stage.notebook': ('stage.html#stage.notebook', 'rxt/train/stage.py'),
                                  'rxt.train.stage.StageParams': ('stage.html#stageparams', 'rxt/train/stage.py'),
                                  'rxt.train.stage.StageParams.__new__': ('stage.html#stageparams.__new__', 'rxt/train/stage.py'),
                                  'rxt.train.stage.StageParams.__post_init__': ( 'stage.html#stageparams.__post_init__',

@@ -27,8 +27,11 @@ ap.add_argument("--length", default=SmatParams.ladder_length, help="the ladder's
 ap.add_argument("--resume", action="store_true")
 ap.add_argument("--init-from", default="", help="start stage 4 from this run folder (a stage-3 or stage-4 run) instead of from scratch")
 ap.add_argument("--pretrain", action="store_true", help="first run stages 1-3 (joint LM, SFT, memory attention) at their default budgets, then stage 4 from them")
-ap.add_argument("--loss-turns", default="all", choices=("all", "last"),
-                help="all: smat_loss (every answer of the episode); last: only the last (asked) turn's answer, the decoder skipped on the others")
+ap.add_argument("--loss-turns", default="all" if SmatParams.decode_first else "follow-ups", choices=("all", "last", "follow-ups"),
+                help="all: every answer of the episode (SmatParams.decode_first=True); follow-ups: every turn's but the opening one's, decoded from "
+                     "the blank STM (decode_first=False, the stage's default since it was measured; the older files' commands without it meant all); "
+                     "last: only the last (asked) turn's answer, the decoder skipped on the others")
+ap.add_argument("--seed", type=int, default=SmatParams.seed, help="the stage's seed (its ladder episodes)")
 ap.add_argument("--json", default="nbs/figures/results/retention_smat_only.json")
 ap.add_argument("--worded", default="", help="also score the same test questions asked in trained wordings (as rxt report does) into this JSON")
 a = ap.parse_args()
@@ -36,7 +39,7 @@ if a.loss_turns == "last":  # an experiment, measured in 23_smat: the memory is 
     import rxt.train.smat as smat_module
     from rxt.nn.layers import AuxOutputs
     from rxt.train.stage import ar_loss
-    def last_turn_loss(model, turns, bptt=1):
+    def last_turn_loss(model, turns, bptt=1, decode_first=True):  # decode_first: train_smat passes it; the last turn alone is decoded here
         stm, aux = model.init_stm(turns[0]["input_ids"].shape[0]), AuxOutputs()
         for t in range(1, len(turns)):
             if (t - 1) % bptt == 0: stm = stm.detach()
@@ -57,12 +60,13 @@ if a.pretrain:  # the curriculum's earlier stages, each from the one before, as 
         kw = {"preset": a.preset} if not init else {"init_from": init}
         train(P(run_dir=f"{a.run}/{P.stage}", progress=True, resume=a.resume, **kw)); init = f"{a.run}/{P.stage}"
 p = SmatParams(init_from=init, run_dir=f"{a.run}/23_smat", preset=a.preset, n_episodes=64, n_valid=32, eval_every=0, progress=True, resume=a.resume,
-               ladder_kinds=a.kinds, ladder=a.ladder, ladder_values=a.values, ladder_length=a.length, steps=a.steps, batch_size=a.batch, lr=a.lr, min_lr_ratio=a.min_lr_ratio)
+               ladder_kinds=a.kinds, ladder=a.ladder, ladder_values=a.values, ladder_length=a.length, steps=a.steps, batch_size=a.batch, lr=a.lr, min_lr_ratio=a.min_lr_ratio, seed=a.seed,
+               decode_first=a.loss_turns == "all")
 summary = train_smat(p)
 train_s = time.time() - t0
 res = evaluate_retention(a.run, n_episodes=a.episodes, steps=8, seed=0, split="test", distances=(1, 2, 4, 8), kinds=KINDS)
 res.meta |= {"train_seconds": round(train_s), "command": "python tools/smat_only.py " + " ".join(
-    f"--{k} {shlex.quote(str(v))}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio), ("loss-turns", a.loss_turns))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
+    f"--{k} {shlex.quote(str(v))}" for k, v in (("preset", a.preset), ("kinds", a.kinds), ("ladder", a.ladder), ("values", a.values), ("length", a.length), ("steps", a.steps), ("batch", a.batch), ("lr", a.lr), ("min-lr-ratio", a.min_lr_ratio), ("loss-turns", a.loss_turns), ("seed", a.seed))) + (" --pretrain" if a.pretrain else "") + (f" --init-from {a.init_from}" if a.init_from else ""),
     "stage_summary": {k: v for k, v in summary.items() if k != "checkpoint"}}
 Path(a.json).parent.mkdir(parents=True, exist_ok=True); res.to_json(a.json)
 if a.worded:

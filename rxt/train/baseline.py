@@ -49,12 +49,13 @@ def conversation_ids(turns: list[tuple[list[int], list[int]]], max_turn_len: int
     return torch.cat(ids), torch.cat(labels)
 
 class ConversationDataset(Dataset):
-    "Episodes as single sequences of all their interactions, labels on every answer; longer than `max_len` tokens: their last `max_len`."
-    def __init__(self, episodes: list[dict], tokenizer, max_turn_len: int, max_len: int = 0):
+    "Episodes as single sequences of all their interactions, labels on every answer (`skip_first`: but the opening one's, as stage 4's `decode_first=False`); longer than `max_len` tokens: their last `max_len`."
+    def __init__(self, episodes: list[dict], tokenizer, max_turn_len: int, max_len: int = 0, skip_first: bool = False):
         self.items, self.bucket_keys = [], []             # bucketed by turns, as the RxT's episodes: the same batches
         for e in episodes:
-            turns = [e] + list(e["interactions"])
-            ids, labels = conversation_ids([(tokenizer.encode(t["query"]), tokenizer.encode(t["answer"])) for t in turns], max_turn_len)
+            turns = [(tokenizer.encode(t["query"]), tokenizer.encode(t["answer"])) for t in [e] + list(e["interactions"])]
+            ids, labels = conversation_ids(turns, max_turn_len)
+            if skip_first: labels[:len(encode_turn(*turns[0], max_turn_len)["input_ids"])] = -100
             if max_len and len(ids) > max_len: ids, labels = ids[-max_len:], labels[-max_len:]
             self.items.append({"input_ids": ids, "labels": labels}); self.bucket_keys.append(len(turns))
     def __len__(self) -> int: return len(self.items)
@@ -95,14 +96,14 @@ def train_baseline(p: BaselineParams) -> dict:
     data = {"lm": (LMTextDataset(docs[len(docs) // 20 + 1:], tok, L), LMTextDataset(docs[:len(docs) // 20 + 1], tok, L)),
             "sft": tuple(ConversationDataset(_one_turn(r), tok, L) for r in (sft_records(sft.n_pairs, sft.seed, sft.data, sft.fewshot),
                                                                             sft_records(sft.n_valid, sft.seed, fewshot=False, split="validation"))),
-            "chat": tuple(ConversationDataset(e, tok, L, cfg.seq_len) for e in (read_training_episodes(p), validation_episodes(p)))}
+            "chat": tuple(ConversationDataset(e, tok, L, cfg.seq_len, not smat.decode_first) for e in (read_training_episodes(p), validation_episodes(p)))}
     draw, now = smat_ladder(smat), {"t": None, "step": -1, "k": 0}
     def ladder_loss(m, b):
         "conversation_loss on stage 4's ladder episodes of this step (the batch the trainer drew is replaced; validation keeps its own)."
         t = now["t"]
         if m.training and draw is not None:
             now.update(k=now["k"] + 1 if now["step"] == t.step else 0, step=t.step)
-            ds = ConversationDataset(draw(t.step, now["k"], b["input_ids"].shape[0]), tok, L, cfg.seq_len)
+            ds = ConversationDataset(draw(t.step, now["k"], b["input_ids"].shape[0]), tok, L, cfg.seq_len, not smat.decode_first)
             b = to_device(collate([ds[i] for i in range(len(ds))]), b["input_ids"].device)
         return conversation_loss(m, b)
     prev = None

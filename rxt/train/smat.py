@@ -21,8 +21,8 @@ __all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_
            'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
-def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> tuple[Tensor, dict]:
-    "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it."
+def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1, decode_first: bool = True) -> tuple[Tensor, dict]:
+    "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it; `decode_first=False`: the opening turn (read from the blank STM) is only written, as RxNN's SMAT."
     if bptt < 1: raise ValueError(f"bptt={bptt} must be ≥ 1 (1 = detach the STM between updates)")
     stm = model.init_stm(turns[0]["input_ids"].shape[0])
     total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()  # one collector: the balance loss sums over turns
@@ -31,6 +31,7 @@ def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1) -> t
             if (t - 1) % bptt == 0: stm = stm.detach()
             prev = turns[t - 1]
             stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
+        if t == 0 and not decode_first: continue
         logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux)  # (B, T, V)
         loss, acc, n = ar_loss(logits, turn["labels"])
         total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
@@ -122,6 +123,6 @@ def train_smat(p: SmatParams) -> dict:
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes
             calls.update(k=calls["k"] + 1 if calls["step"] == t.step else 0, step=t.step)
             b = to_device(draw(t.step, calls["k"], b[0]["input_ids"].shape[0]), b[0]["input_ids"].device)
-        return smat_loss(m, b, p.bptt)
+        return smat_loss(m, b, p.bptt, p.decode_first)
     t = stage_trainer(p, model, objective, episode_data(p, tok, model.cfg.seq_len), collate_episodes, train_config(p, unfreeze=unfreeze))
     return finish_stage(t)

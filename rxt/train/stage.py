@@ -127,6 +127,7 @@ class SmatParams(EpisodeParams):
     unfreeze_memory_at: int = 0    # step from which memory attention trains (decoder only before; 0: from the start)
     unfreeze_encoder_at: int = 0   # step from which the encoder (and the shared embedding) trains
     bptt: int = 8                  # memory updates the gradient flows back through (1: detach between steps; 8: the ladder's longest episode)
+    decode_first: bool = False     # also decode and score each episode's opening turn, read from the blank STM (rxlm); False: only write it, as RxNN's SMAT (23_smat)
     n_eval: int = 16               # held-out episodes for the notebook's retention check
 
 @dataclass(frozen=True)
@@ -203,10 +204,8 @@ class Stage:
     chain: bool = True             # the next stage's init_from is this stage's run folder
     beside: str = ""               # trains beside the chain from this chain stage's start, each on half the cores ([run] concurrent)
 
-    @property
-    def name(self) -> str: return self.params.stage
-    @property
-    def notebook(self) -> str: return f"{self.name}.ipynb"
+    name = property(lambda self: self.params.stage, doc="the stage's notebook stem and run folder name")
+    notebook = property(lambda self: f"{self.name}.ipynb", doc="the stage's notebook file")
 
 STAGES = (Stage(JointLMParams), Stage(SFTParams), Stage(MemAttnParams, episodes=True), Stage(SmatParams, episodes=True),
           Stage(BaselineParams, init_from=False, episodes=True, size_of="20_joint_lm", chain=False, beside="21_interaction_sft"),
