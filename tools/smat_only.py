@@ -7,6 +7,7 @@ The evaluation plays every episode kind (rxt.data.dialogues.KINDS) on test value
 kind is also measured on the others.
 
     python tools/smat_only.py [--run runs/smat_only] [--kinds single] [--values 0.5:10/1:70] [--steps 1500] [--batch 16] [--threads 2] [--resume] [--worded PATH]
+                              [--init-from RUN/22_memattn_pretrain] [--seed 1] [--loss-turns all|follow-ups|last]
 """
 import argparse, json, shlex, time
 from pathlib import Path
