@@ -273,13 +273,16 @@ def report(run: str | Path, n_episodes: int = 200, babi_per_task: int = 20, turn
         log(f"timing a 64-turn conversation (rxt bench turns) into {turns_json}")
         turns_json.write_text(json.dumps(bench_turns(), indent=1) + "\n")
     from rxt.eval.retention import evaluate_retention, format_retention, format_wording, report_episodes
-    ret = evaluate_retention(run, steps=followups, episodes=report_episodes(n_episodes, followups))  # the pipeline's test set at the defaults
+    from rxt.eval.wording import format_facts
+    eps = {w: report_episodes(n_episodes, followups, phrasings=w) for w in ("split", "trained")}  # the pipeline's test set at the defaults
+    ret = evaluate_retention(run, steps=followups, episodes=eps["split"])
     (run / "retention.json").write_text(ret.to_json() + "\n")
     log(format_retention(ret))
-    worded = evaluate_retention(run, steps=followups, episodes=report_episodes(n_episodes, followups, phrasings="trained"))
+    worded = evaluate_retention(run, steps=followups, episodes=eps["trained"])
     (run / "retention_trained_wording.json").write_text(worded.to_json() + "\n")
     wording = ("The same test questions asked in wordings seen in training (`phrasings=\"trained\"`, `11a_dialogues`): "
-               "recall on held-out → trained wordings.\n\n" + format_wording(ret, worded)); log(wording)
+               "recall on held-out → trained wordings.\n\n" + format_wording(ret, worded) + "\n\nWhich fact each answer "
+               "speaks of (`40b_wording`):\n\n" + format_facts({"held-out": (ret, eps["split"]), "trained": (worded, eps["trained"])})); log(wording)
     ev = evaluate_run(run, n_episodes, 8, babi_per_task, turns_json=turns_json, split="test")
     ev["run"] = str(run.relative_to(root)) if run.is_relative_to(root) else str(run)
     (run / "eval.json").write_text(json.dumps(ev, indent=1) + "\n")

@@ -40,12 +40,12 @@ def baseline_config(cfg: RxTConfig, context_turns: int = 9) -> RxTConfig:
     return replace(cfg, n_layers=L, seq_len=cfg.seq_len * context_turns)
 
 # %% ../../nbs/25_baseline.ipynb #661d5eea
-def conversation_ids(turns: list[tuple[list[int], list[int]]], max_turn_len: int) -> tuple[Tensor, Tensor]:
-    "Token ids and answer-only labels of a whole conversation of (query ids, answer ids) turns."
+def conversation_ids(turns: list[tuple[list[int], list[int]]], max_turn_len: int, skip_first: bool = False) -> tuple[Tensor, Tensor]:
+    "Token ids and answer-only labels of a whole conversation of (query ids, answer ids) turns (`skip_first`: none on the opening turn)."
     ids, labels = [], []
-    for q, a in turns:
+    for i, (q, a) in enumerate(turns):
         t = encode_turn(q, a, max_turn_len)
-        ids.append(t["input_ids"]); labels.append(t["labels"])
+        ids.append(t["input_ids"]); labels.append(torch.full_like(t["labels"], -100) if skip_first and i == 0 else t["labels"])
     return torch.cat(ids), torch.cat(labels)
 
 class ConversationDataset(Dataset):
@@ -54,8 +54,7 @@ class ConversationDataset(Dataset):
         self.items, self.bucket_keys = [], []             # bucketed by turns, as the RxT's episodes: the same batches
         for e in episodes:
             turns = [(tokenizer.encode(t["query"]), tokenizer.encode(t["answer"])) for t in [e] + list(e["interactions"])]
-            ids, labels = conversation_ids(turns, max_turn_len)
-            if skip_first: labels[:len(encode_turn(*turns[0], max_turn_len)["input_ids"])] = -100
+            ids, labels = conversation_ids(turns, max_turn_len, skip_first)
             if max_len and len(ids) > max_len: ids, labels = ids[-max_len:], labels[-max_len:]
             self.items.append({"input_ids": ids, "labels": labels}); self.bucket_keys.append(len(turns))
     def __len__(self) -> int: return len(self.items)
