@@ -11,17 +11,20 @@ from ..data.dialogues import ASK, ASK_NOW, STATE
 from .retention import SYSTEM_NAMES, RetentionResult, wilson
 
 # %% auto #0
-__all__ = ['SAME_SENTENCE', 'ONE_WORD', 'FACT_SENTENCES', 'sentence_pattern', 'fact_of', 'answered_facts', 'asked_facts',
-           'fact_table', 'format_facts']
+__all__ = ['SAME_SENTENCE', 'ONE_WORD', 'FACT_SENTENCES', 'FACT_FIELDS', 'sentence_pattern', 'fact_of', 'answered_facts',
+           'asked_facts', 'fact_table', 'format_facts', 'given_value', 'similarity', 'near_misses', 'format_near']
 
 # %% ../../nbs/40b_wording.ipynb #b747a952
 SAME_SENTENCE = {"pet_color": "object_color", "toy_color": "object_color"}  # "X's robil is green.": a pet's colour or a toy's
 ONE_WORD = {"hero", "He", "he", "his", "His", "pet", "toy", "friend", "pet_name"}  # fields that are one word in every sentence
 
 def sentence_pattern(template: str) -> re.Pattern:
-    "A generator sentence as a pattern for the start of an answer: a one-word field one word, other fields any words, 'is' and 'was' alike."
-    parts = re.split(r"\{(\w+)\}", template)               # text, field, text, field, …
-    s = "".join(re.escape(p) if i % 2 == 0 else (r"\w+" if p in ONE_WORD else r"[\w' -]+?") for i, p in enumerate(parts))
+    "A generator sentence as a pattern for the start of an answer, a group per field: a one-word field one word, other fields any words, 'is' and 'was' alike."
+    parts, seen, s = re.split(r"\{(\w+)\}", template), set(), ""   # text, field, text, field, …
+    for i, p in enumerate(parts):
+        if i % 2 == 0: s += re.escape(p); continue
+        body = r"\w+" if p in ONE_WORD else r"[\w' -]+?"
+        s += body if p in seen else f"(?P<{p}>{body})"; seen.add(p)         # a field's first place names its group
     return re.compile(re.sub(r"\\ (?:is|was)\\ ", r"\\ (?:is|was)\\ ", s), re.I)
 
 def fact_of(key: str) -> str: return SAME_SENTENCE.get(key, key)
@@ -71,4 +74,43 @@ def format_facts(results: dict[str, tuple[RetentionResult, Sequence[dict]]], by:
         for r in fact_table(res, eps, by):
             out.append(f"| {label} | {SYSTEM_NAMES.get(r['system'], r['system'])} | " + (f"{r['group']} | " if by else "") + f"{r['n']} | {100 * r['on']:.0f}% ({100 * r['lo']:.0f}–{100 * r['hi']:.0f}) | "
                        f"{100 * r['other']:.0f}% | {100 * r['none']:.0f}% | {100 * r['recall']:.0f}% | {100 * r['recall_on']:.0f}% of {r['n_on']} |")
+    return "\n".join(out)
+
+# %% ../../nbs/40b_wording.ipynb #a574ec78
+import difflib, random
+FACT_FIELDS = {f: {k for k in list(ASK) + list(STATE) if fact_of(k) == f} for f in FACT_SENTENCES}  # fact: its value fields
+
+def given_value(answer: str, turn: dict) -> str | None:
+    "The value `answer` gives for the fact `turn` asks, read from that fact's sentence (its article dropped); None when no sentence of the fact fits."
+    for fact in asked_facts(turn):
+        for p, _ in FACT_SENTENCES.get(fact, []):
+            m = p.match(answer.strip())
+            for name, v in (m.groupdict().items() if m else ()):
+                if v and name.removeprefix("a_") in FACT_FIELDS[fact]: return re.sub(r"^(?:a|an) ", "", v.strip(), flags=re.I)
+    return None
+
+def similarity(a: str, b: str) -> float: return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
+
+def near_misses(res: RetentionResult, episodes: Sequence[dict], near: float = 0.5, seed: int = 0) -> list[dict]:
+    "Per system and value type, the wrong answers about the asked fact: how many, their mean similarity to the gold and the share at least `near`, against another question's gold of the type."
+    turns = {e["id"]: [e] + list(e["interactions"]) for e in episodes}
+    rows = []
+    for name, recs in res.records.items():
+        miss: dict = {}
+        for r in recs:
+            v = given_value(r["answer"], turns[r["episode"]][r["turn"]]) if r["recall"] == 0 else None
+            if v is not None: miss.setdefault(r["type"], []).append((v, r["gold"][0]))
+        for t, pairs in sorted(miss.items()):
+            order = list(range(len(pairs))); random.Random(seed).shuffle(order)
+            stranger = {order[i]: pairs[order[(i + 1) % len(order)]][1] for i in range(len(order))}  # another question's gold (one miss: its own)
+            own, other = [similarity(v, g) for v, g in pairs], [similarity(v, stranger[i]) for i, (v, _) in enumerate(pairs)]
+            rows.append({"system": name, "type": t, "misses": len(pairs), "similarity": sum(own) / len(own), "near": sum(s >= near for s in own) / len(own),
+                         "similarity_other": sum(other) / len(other), "near_other": sum(s >= near for s in other) / len(other)})
+    return rows
+
+def format_near(rows: list[dict]) -> str:
+    "A markdown table of `near_misses`."
+    out = ["| system | value type | wrong answers about the asked fact | mean similarity to the gold (to another's) | at least half alike (another's) |", "|---|---|---|---|---|"]
+    out += [f"| {SYSTEM_NAMES.get(r['system'], r['system'])} | {r['type']} | {r['misses']} | {r['similarity']:.2f} ({r['similarity_other']:.2f}) | "
+            f"{100 * r['near']:.0f}% ({100 * r['near_other']:.0f}%) |" for r in rows]
     return "\n".join(out)
