@@ -11,9 +11,9 @@ from tqdm.auto import tqdm
 from .values import SPLITS, ValueSpace, draw, seen_words, value_split
 
 # %% auto #0
-__all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'STORY_Q', 'OTHER_STORY_Q', 'TELL_Q',
-           'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'PHRASINGS', 'fact_table', 'names',
-           'generate_episodes', 'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
+__all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'MORE_ASK', 'MORE_ASK_NOW', 'STORY_Q',
+           'OTHER_STORY_Q', 'TELL_Q', 'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'PHRASINGS', 'fact_table',
+           'names', 'generate_episodes', 'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
 
 # %% ../../nbs/11a_dialogues.ipynb #43874e3a
 SLOTS = {"hero": "name", "friend": "name", "pet_name": "name", "pet": "object", "toy": "object", "food": "object",
@@ -95,6 +95,30 @@ ASK_NOW = {"color": (("What is {hero}'s favorite color now?", "Which color does 
            "place": (("Where is {hero} now?", "What place is {hero} at now?"), ("Tell me where {hero} is now.",), "{hero} is at {place} now."),
            "code": (("What is the code of {hero}'s door now?", "Which code opens {hero}'s door now?"), ("Tell me the new code of {hero}'s door.",),
                     "The code of {hero}'s door is {code} now.")}
+# More trained wordings: an embedded question, a hint then a question, and the question after a statement. With the
+# first three alone both systems misread more than half of the held-out test questions (40b_wording); the held-out
+# wordings stay unseen (tests/test_dialogues_split.py). Appended, so a trained-wording test question keeps its rank.
+MORE_ASK = {"pet": ("Can you remember what pet {hero} has?", "I forgot what pet {hero} has. What is it?", "{hero} has a pet. What is it?"),
+           "pet_name": ("Can you remember the name of {hero}'s {pet}?", "I forgot the name of {hero}'s {pet}. What is it?", "{hero} has a {pet}. What is its name?"),
+           "pet_color": ("Can you remember the color of {hero}'s {pet}?", "I forgot the color of {hero}'s {pet}. What was it?", "{hero} has a {pet}. What color is it?"),
+           "color": ("Can you remember {hero}'s favorite color?", "I forgot {hero}'s favorite color. What is it?", "{hero} has a favorite color. What is it?"),
+           "toy": ("Can you remember what toy {hero} has?", "I forgot what toy {hero} likes. What is it?", "{hero} has a toy. What is it?"),
+           "toy_color": ("Can you remember the color of {hero}'s {toy}?", "I forgot the color of {hero}'s {toy}. What was it?", "{hero} has a {toy}. What color is it?"),
+           "place": ("Can you remember where {hero} went?", "I forgot where {hero} went. Where was it?", "{hero} went to a place. Where did {he} go?"),
+           "friend": ("Can you remember who {hero}'s friend is?", "I forgot the name of {hero}'s friend. Who is it?", "{hero} has a best friend. Who is it?"),
+           "food": ("Can you remember what {hero} likes to eat?", "I forgot {hero}'s favorite food. What is it?", "{hero} has a favorite food. What is it?"),
+           "found": ("Can you remember what {hero} found?", "I forgot what {hero} found. What was it?", "{hero} found something. What was it?"),
+           "saw": ("Can you remember what {hero} saw?", "I forgot what {hero} saw. What was it?", "{hero} saw something. What was it?"),
+           "code": ("Can you remember the code of {hero}'s door?", "I forgot the secret code of {hero}'s door. What is it?", "{hero}'s door has a secret code. What is it?"),
+           "phone": ("Can you remember {hero}'s phone number?", "I forgot {hero}'s phone number. What is it?", "{hero} has a phone number. What is it?"),
+           "count": ("Can you remember how many stars {hero} counted?", "I forgot how many stars {hero} counted. How many were there?", "{hero} counted the stars. How many were there?")}
+MORE_ASK_NOW = {"color": ("Can you remember {hero}'s favorite color now?", "{hero} changed {his} mind. What is {his} favorite color now?"),
+               "food": ("Can you remember what {hero} likes to eat now?", "{hero} changed {his} mind. What does {he} like to eat now?"),
+               "toy_color": ("Can you remember the color of {hero}'s {toy} now?", "{hero} painted {his} {toy}. What color is it now?"),
+               "place": ("Can you remember where {hero} is now?", "{hero} went to a new place. Where is {he} now?"),
+               "code": ("Can you remember the code of {hero}'s door now?", "The code of {hero}'s door changed. What is the code now?")}
+ASK = {k: (asks + MORE_ASK[k], held, answer) for k, (asks, held, answer) in ASK.items()}
+ASK_NOW = {k: (asks + MORE_ASK_NOW[k], held, answer) for k, (asks, held, answer) in ASK_NOW.items()}
 STORY_Q = ("Tell me a story about {hero}.", "Can you tell me a story about a {gender} named {hero}?", "Please tell me a story about {hero} and {his} {pet}.")
 OTHER_STORY_Q = ("Now tell me a story about {hero}.", "Tell me another story, about a {gender} named {hero}.")
 TELL_Q = ("What happened next?", "Tell me more about {hero}.", "And then what happened?", "What else happened to {hero}?")
