@@ -11,9 +11,8 @@ from tqdm.auto import tqdm
 from .values import SPLITS, ValueSpace, draw, seen_words, value_split
 
 # %% auto #0
-__all__ = ['SLOTS', 'INTRO', 'STATE', 'SECONDARY', 'ENDING', 'CHANGE', 'ASK', 'ASK_NOW', 'MORE_ASK', 'MORE_ASK_NOW', 'STORY_Q',
-           'OTHER_STORY_Q', 'TELL_Q', 'SMALL_TALK', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'PHRASINGS', 'fact_table',
-           'names', 'generate_episodes', 'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
+__all__ = ['SLOTS', 'MODES', 'ONE_FACT', 'OPEN_Q', 'KINDS', 'PHRASINGS', 'fact_table', 'names', 'generate_episodes',
+           'recall_score', 'sft_pairs', 'write_jsonl', 'cli_generate']
 
 # %% ../../nbs/11a_dialogues.ipynb #43874e3a
 SLOTS = {"hero": "name", "friend": "name", "pet_name": "name", "pet": "object", "toy": "object", "food": "object",
@@ -37,93 +36,8 @@ def _fields(t: dict[str, str]) -> dict[str, str]:
                 "a_toy_color": _a(t["toy_color"]), "a_found": _a(t["found"]), "a_saw": _a(t["saw"])}
 
 # %% ../../nbs/11a_dialogues.ipynb #da930ebd
-INTRO = ("Once upon a time, there was a little {gender} named {hero}. {He} had a pet {pet} named {pet_name}.",
-         "One day, a little {gender} named {hero} was playing with {his} pet {pet}, {pet_name}.",
-         "{hero} was a happy little {gender}. {He} had a pet {pet} called {pet_name}.")
-STATE = {"pet_color": ("{pet_name} was a small {pet_color} {pet}.", "{hero}'s {pet} was {pet_color}."),
-         "color": ("{hero}'s favorite color was {color}.", "{He} loved the color {color} more than any other color."),
-         "toy": ("{He} had {a_toy_color} {toy} that {he} loved very much.", "{hero} liked to play with {his} {toy_color} {toy}."),
-         "place": ("One day, {hero} and {pet_name} went to {place}.", "{hero} wanted to go to {place}, so {he} went there with {pet_name}."),
-         "friend": ("{hero} played with {his} best friend, {friend}.", "{His} friend {friend} came to play."),
-         "food": ("{hero} loved to eat {food}.", "{His} favorite food was {food}."),
-         "found": ("{He} looked down and found {a_found} on the ground.", "Then {hero} found {a_found}. {He} was so happy!"),
-         "saw": ("Then {hero} saw {a_saw}.", "{hero} saw {a_saw} and smiled."),
-         "code": ("The door of {hero}'s house had a secret code: {code}.", "{hero} opened the door with the secret code {code}."),
-         "phone": ("{hero}'s phone number was {phone}.", "Mom wrote {hero}'s phone number on a card: {phone}."),
-         "count": ("{hero} counted {count} stars in the sky.", "That night, {hero} counted {count} stars.")}
-SECONDARY = tuple(STATE)  # the facts a story may or may not tell; the hero, the pet and its name it always tells
-ENDING = ("{hero} was very happy.", "It was a fun day.", "{hero} and {pet_name} had a great day.")
-CHANGE = {"color": "Later, {hero} changed {his} mind. Now {his} favorite color is {color}.",
-          "food": "After a while, {hero} did not like {old} anymore. Now {he} likes to eat {food}.",
-          "toy_color": "{hero} painted {his} {toy} {toy_color}.",
-          "place": "Then {hero} left {old} and went to {place}.",
-          "code": "{hero}'s dad changed the secret code of the door. The new code is {code}."}
-ASK = {"pet": (("What pet does {hero} have?", "What kind of pet does {hero} have?", "What animal does {hero} have as a pet?"),
-               ("Which animal is {hero}'s pet?", "Tell me what pet {hero} has."), "{hero} has a pet {pet}."),
-       "pet_name": (("What is the name of {hero}'s {pet}?", "What is {hero}'s {pet} called?", "What did {hero} name {his} {pet}?"),
-                    ("Tell me the name of {hero}'s {pet}.", "Do you know the name of {hero}'s {pet}?"), "{hero}'s {pet} is named {pet_name}."),
-       "pet_color": (("What color is {hero}'s {pet}?", "What color was {hero}'s {pet}?", "Tell me the color of {hero}'s {pet}."),
-                     ("Which color does the {pet} of {hero} have?", "Do you know the color of {hero}'s {pet}?"), "{hero}'s {pet} is {pet_color}."),
-       "color": (("What is {hero}'s favorite color?", "Which color does {hero} love most?", "What color does {hero} like best?"),
-                 ("Tell me {hero}'s favorite color.", "Do you know which color {hero} loves?"), "{hero}'s favorite color is {color}."),
-       "toy": (("What does {hero} like to play with?", "What toy does {hero} have?", "What toy does {hero} love?"),
-               ("Which toy is {hero}'s favorite?", "Tell me about {hero}'s toy."), "{hero} likes to play with {his} {toy}."),
-       "toy_color": (("What color is {hero}'s {toy}?", "What color was {hero}'s {toy}?", "Tell me the color of {hero}'s {toy}."),
-                     ("Which color does the {toy} of {hero} have?", "Do you know the color of {hero}'s {toy}?"), "{hero}'s {toy} is {toy_color}."),
-       "place": (("Where did {hero} go?", "Where did {hero} go with {pet_name}?", "What place did {hero} go to?"),
-                 ("Tell me where {hero} went.", "Do you know where {hero} went?"), "{hero} went to {place}."),
-       "friend": (("Who is {hero}'s friend?", "What is the name of {hero}'s friend?", "Who did {hero} play with?"),
-                  ("Tell me the name of {hero}'s best friend.", "Do you know who {hero}'s friend is?"), "{hero}'s friend is {friend}."),
-       "food": (("What does {hero} like to eat?", "What is {hero}'s favorite food?", "What food does {hero} love?"),
-                ("Tell me what {hero} likes to eat.", "Do you know {hero}'s favorite food?"), "{hero} likes to eat {food}."),
-       "found": (("What did {hero} find?", "What did {hero} find on the ground?", "What was the thing {hero} found?"),
-                 ("Tell me what {hero} found.", "Do you know what {hero} found?"), "{hero} found {a_found}."),
-       "saw": (("What did {hero} see?", "What did {hero} see that day?", "What animal did {hero} see?"),
-               ("Tell me what {hero} saw.", "Do you know what {hero} saw?"), "{hero} saw {a_saw}."),
-       "code": (("What is the code of {hero}'s door?", "What is the secret code of {hero}'s house?", "Which code opens {hero}'s door?"),
-                ("Tell me the secret code of {hero}'s door.", "Do you know the code of {hero}'s house?"), "The code of {hero}'s door is {code}."),
-       "phone": (("What is {hero}'s phone number?", "What number can you call to talk to {hero}?", "What was {hero}'s phone number?"),
-                 ("Tell me {hero}'s phone number.", "Do you know {hero}'s phone number?"), "{hero}'s phone number is {phone}."),
-       "count": (("How many stars did {hero} count?", "How many stars did {hero} see in the sky?", "What number of stars did {hero} count?"),
-                 ("Tell me how many stars {hero} counted.", "Do you know how many stars {hero} counted?"), "{hero} counted {count} stars.")}
-ASK_NOW = {"color": (("What is {hero}'s favorite color now?", "Which color does {hero} love most now?"), ("Tell me {hero}'s favorite color now.",),
-                     "Now {hero}'s favorite color is {color}."),
-           "food": (("What does {hero} like to eat now?", "What is {hero}'s favorite food now?"), ("Tell me what {hero} likes to eat now.",),
-                    "Now {hero} likes to eat {food}."),
-           "toy_color": (("What color is {hero}'s {toy} now?", "Tell me the color of {hero}'s {toy} now."), ("Which color does the {toy} of {hero} have now?",),
-                         "{hero}'s {toy} is {toy_color} now."),
-           "place": (("Where is {hero} now?", "What place is {hero} at now?"), ("Tell me where {hero} is now.",), "{hero} is at {place} now."),
-           "code": (("What is the code of {hero}'s door now?", "Which code opens {hero}'s door now?"), ("Tell me the new code of {hero}'s door.",),
-                    "The code of {hero}'s door is {code} now.")}
-# More trained wordings: an embedded question, a hint then a question, and the question after a statement. With the
-# first three alone both systems misread more than half of the held-out test questions (40b_wording); the held-out
-# wordings stay unseen (tests/test_dialogues_split.py). Appended, so a trained-wording test question keeps its rank.
-MORE_ASK = {"pet": ("Can you remember what pet {hero} has?", "I forgot what pet {hero} has. What is it?", "{hero} has a pet. What is it?"),
-           "pet_name": ("Can you remember the name of {hero}'s {pet}?", "I forgot the name of {hero}'s {pet}. What is it?", "{hero} has a {pet}. What is its name?"),
-           "pet_color": ("Can you remember the color of {hero}'s {pet}?", "I forgot the color of {hero}'s {pet}. What was it?", "{hero} has a {pet}. What color is it?"),
-           "color": ("Can you remember {hero}'s favorite color?", "I forgot {hero}'s favorite color. What is it?", "{hero} has a favorite color. What is it?"),
-           "toy": ("Can you remember what toy {hero} has?", "I forgot what toy {hero} likes. What is it?", "{hero} has a toy. What is it?"),
-           "toy_color": ("Can you remember the color of {hero}'s {toy}?", "I forgot the color of {hero}'s {toy}. What was it?", "{hero} has a {toy}. What color is it?"),
-           "place": ("Can you remember where {hero} went?", "I forgot where {hero} went. Where was it?", "{hero} went to a place. Where did {he} go?"),
-           "friend": ("Can you remember who {hero}'s friend is?", "I forgot the name of {hero}'s friend. Who is it?", "{hero} has a best friend. Who is it?"),
-           "food": ("Can you remember what {hero} likes to eat?", "I forgot {hero}'s favorite food. What is it?", "{hero} has a favorite food. What is it?"),
-           "found": ("Can you remember what {hero} found?", "I forgot what {hero} found. What was it?", "{hero} found something. What was it?"),
-           "saw": ("Can you remember what {hero} saw?", "I forgot what {hero} saw. What was it?", "{hero} saw something. What was it?"),
-           "code": ("Can you remember the code of {hero}'s door?", "I forgot the secret code of {hero}'s door. What is it?", "{hero}'s door has a secret code. What is it?"),
-           "phone": ("Can you remember {hero}'s phone number?", "I forgot {hero}'s phone number. What is it?", "{hero} has a phone number. What is it?"),
-           "count": ("Can you remember how many stars {hero} counted?", "I forgot how many stars {hero} counted. How many were there?", "{hero} counted the stars. How many were there?")}
-MORE_ASK_NOW = {"color": ("Can you remember {hero}'s favorite color now?", "{hero} changed {his} mind. What is {his} favorite color now?"),
-               "food": ("Can you remember what {hero} likes to eat now?", "{hero} changed {his} mind. What does {he} like to eat now?"),
-               "toy_color": ("Can you remember the color of {hero}'s {toy} now?", "{hero} painted {his} {toy}. What color is it now?"),
-               "place": ("Can you remember where {hero} is now?", "{hero} went to a new place. Where is {he} now?"),
-               "code": ("Can you remember the code of {hero}'s door now?", "The code of {hero}'s door changed. What is the code now?")}
-ASK = {k: (asks + MORE_ASK[k], held, answer) for k, (asks, held, answer) in ASK.items()}
-ASK_NOW = {k: (asks + MORE_ASK_NOW[k], held, answer) for k, (asks, held, answer) in ASK_NOW.items()}
-STORY_Q = ("Tell me a story about {hero}.", "Can you tell me a story about a {gender} named {hero}?", "Please tell me a story about {hero} and {his} {pet}.")
-OTHER_STORY_Q = ("Now tell me a story about {hero}.", "Tell me another story, about a {gender} named {hero}.")
-TELL_Q = ("What happened next?", "Tell me more about {hero}.", "And then what happened?", "What else happened to {hero}?")
-SMALL_TALK = (("Do you like stories?", "Yes, I love stories about {hero}."), ("Is this a happy story?", "Yes, it is a happy story."),
-              ("Was it a sunny day?", "Yes, the sun was shining all day."))  # turns that name no fact
+from .templates import (INTRO, STATE, SECONDARY, ENDING, CHANGE, ASK, ASK_NOW, MORE_ASK, MORE_ASK_NOW, STORY_Q,
+                                OTHER_STORY_Q, TELL_Q, SMALL_TALK)
 
 # %% ../../nbs/11a_dialogues.ipynb #c4da7f4d
 def names(text: str, value: str) -> bool:
