@@ -389,6 +389,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'rxt.eval.wording.format_near': ('wording.html#format_near', 'rxt/eval/wording.py'),
                                   'rxt.eval.wording.given_value': ('wording.html#given_value', 'rxt/eval/wording.py'),
                                   'rxt.eval.wording.near_misses': ('wording.html#near_misses', 'rxt/eval/wording.py'),
+                                  'rxt.eval.wording.question_turn': ('wording.html#question_turn', 'rxt/eval/wording.py'),
                                   'rxt.eval.wording.sentence_pattern': ('wording.html#sentence_pattern', 'rxt/eval/wording.py'),
                                   'rxt.eval.wording.similarity': ('wording.html#similarity', 'rxt/eval/wording.py')},
             'rxt.infer.compat': { 'rxt.infer.compat.Rule': ('rxnn_compat.html#rule', 'rxt/infer/compat.py'),

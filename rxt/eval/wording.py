@@ -12,7 +12,8 @@ from .retention import SYSTEM_NAMES, RetentionResult, wilson
 
 # %% auto #0
 __all__ = ['SAME_SENTENCE', 'ONE_WORD', 'FACT_SENTENCES', 'FACT_FIELDS', 'sentence_pattern', 'fact_of', 'answered_facts',
-           'asked_facts', 'fact_table', 'format_facts', 'given_value', 'similarity', 'near_misses', 'format_near']
+           'asked_facts', 'question_turn', 'fact_table', 'format_facts', 'given_value', 'similarity', 'near_misses',
+           'format_near']
 
 # %% ../../nbs/40b_wording.ipynb #b747a952
 SAME_SENTENCE = {"pet_color": "object_color", "toy_color": "object_color"}  # "X's robil is green.": a pet's colour or a toy's
@@ -47,6 +48,13 @@ def asked_facts(turn: dict) -> set[str]:
     return {fact_of(f["key"]) for f in turn["facts"]}
 
 # %% ../../nbs/40b_wording.ipynb #4ce8797e
+def question_turn(turns: dict, name: str, r: dict) -> dict:
+    "The question turn of record `r` (system `name`) in `turns` (episode id: its turns), refused when it asks another gold."
+    turn = turns[r["episode"]][r["turn"]]
+    if "gold" in r and list(turn["gold"]) != list(r["gold"]):
+        raise ValueError(f"{name}'s record of {r['episode']} turn {r['turn']} asks {r['gold']}, the episode {turn['gold']}: pass the episodes the result played")
+    return turn
+
 def fact_table(res: RetentionResult, episodes: Sequence[dict], by: str | None = None) -> list[dict]:
     "Per system (and `by` group, e.g. 'distance'): questions, answers about an asked fact (share, 95% interval), about others only, about none, recall, and recall among those about an asked fact."
     turns = {e["id"]: [e] + list(e["interactions"]) for e in episodes}
@@ -54,9 +62,7 @@ def fact_table(res: RetentionResult, episodes: Sequence[dict], by: str | None = 
     for name, recs in res.records.items():
         groups: dict = {}
         for r in recs:
-            turn = turns[r["episode"]][r["turn"]]
-            if "gold" in r and list(turn["gold"]) != list(r["gold"]):
-                raise ValueError(f"{name}'s record of {r['episode']} turn {r['turn']} asks {r['gold']}, the episode {turn['gold']}: pass the episodes the result played")
+            turn = question_turn(turns, name, r)
             got = answered_facts(r["answer"]); on = bool(got & asked_facts(turn))
             groups.setdefault(r[by] if by else "all", Counter()).update(n=1, on=on, other=bool(got) and not on, none=not got,
                                                                        recall=r["recall"], recall_on=r["recall"] * on)
@@ -98,7 +104,7 @@ def near_misses(res: RetentionResult, episodes: Sequence[dict], near: float = 0.
     for name, recs in res.records.items():
         miss: dict = {}
         for r in recs:
-            v = given_value(r["answer"], turns[r["episode"]][r["turn"]]) if r["recall"] == 0 else None
+            v = given_value(r["answer"], question_turn(turns, name, r)) if r["recall"] == 0 else None
             if v is not None: miss.setdefault(r["type"], []).append((v, r["gold"][0]))
         for t, pairs in sorted(miss.items()):
             order = list(range(len(pairs))); random.Random(seed).shuffle(order)
