@@ -799,6 +799,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'rxt.train.smat.parse_ladder': ('smat.html#parse_ladder', 'rxt/train/smat.py'),
                                 'rxt.train.smat.parse_lengths': ('smat.html#parse_lengths', 'rxt/train/smat.py'),
                                 'rxt.train.smat.parse_schedule': ('smat.html#parse_schedule', 'rxt/train/smat.py'),
+                                'rxt.train.smat.read_loss': ('smat.html#read_loss', 'rxt/train/smat.py'),
                                 'rxt.train.smat.smat_ladder': ('smat.html#smat_ladder', 'rxt/train/smat.py'),
                                 'rxt.train.smat.smat_loss': ('smat.html#smat_loss', 'rxt/train/smat.py'),
                                 'rxt.train.smat.train_smat': ('smat.html#train_smat', 'rxt/train/smat.py')},

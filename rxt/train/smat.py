@@ -17,8 +17,8 @@ from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model,
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_growth', 'parse_lengths', 'ladder_episodes',
-           'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
+__all__ = ['smat_loss', 'read_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_growth', 'parse_lengths',
+           'ladder_episodes', 'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1, decode_first: bool = True) -> tuple[Tensor, dict]:
@@ -38,6 +38,20 @@ def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1, deco
     balance = aux.moe_loss()                                                    # Σ over turns, mean over MoE layers
     loss = total / count + balance
     return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
+
+# %% ../../nbs/23_smat.ipynb #fd20e3c4
+def read_loss(model: ReactiveTransformer, turns: list[dict]) -> tuple[Tensor, dict]:
+    "Answer cross-entropy over an episode's follow-ups, each decoded reading the previous turn's encoded data instead of the STM."
+    if len(turns) < 2: raise ValueError(f"read_loss needs an episode of at least 2 turns (a turn to read and one to answer), got {len(turns)}")
+    total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()
+    for prev, turn in zip(turns, turns[1:]):
+        ed = model.encode(prev["input_ids"], prev["attention_mask"])            # (L, B, T', C): the memory is the previous turn itself
+        logits = model.decoder(turn["input_ids"], ed, turn["attention_mask"], mem_mask=prev["attention_mask"], aux=aux)  # (B, T, V)
+        loss, acc, n = ar_loss(logits, turn["labels"])
+        total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
+    balance = aux.moe_loss()
+    return total / count + balance, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
+
 
 # %% ../../nbs/23_smat.ipynb #acd156b9
 def parse_ladder(spec: str) -> list[tuple[float, list[int]]]:
@@ -118,11 +132,13 @@ def train_smat(p: SmatParams) -> dict:
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     episodes = smat_ladder(p, rank)
     draw = batched(episodes, tok, model.cfg.seq_len) if episodes else None
+    if not 0 <= p.read_until <= 1: raise ValueError(f"read_until={p.read_until} is a fraction of the steps: use a value from 0 (off) to 1")
     calls = {"step": -1, "k": 0}
     def objective(m, b):
         if m.training and draw is not None:                     # the ladder replaces the batch; validation plays held-out episodes
             calls.update(k=calls["k"] + 1 if calls["step"] == t.step else 0, step=t.step)
             b = to_device(draw(t.step, calls["k"], b[0]["input_ids"].shape[0]), b[0]["input_ids"].device)
+        if m.training and t.step < p.read_until * p.steps: return read_loss(m, b)   # the read before the write ("Reading before remembering")
         return smat_loss(m, b, p.bptt, p.decode_first)
     t = stage_trainer(p, model, objective, episode_data(p, tok, model.cfg.seq_len), collate_episodes, train_config(p, unfreeze=unfreeze))
     return finish_stage(t)

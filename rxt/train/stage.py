@@ -128,6 +128,7 @@ class SmatParams(EpisodeParams):
     unfreeze_encoder_at: int = 0   # step from which the encoder (and the shared embedding) trains
     bptt: int = 8                  # memory updates the gradient flows back through (1: detach between steps; 8: the ladder's longest episode)
     decode_first: bool = False     # also decode and score each episode's opening turn, read from the blank STM (rxlm); False: only write it, as RxNN's SMAT (23_smat)
+    read_until: float = 0.33       # for this fraction of the steps each turn is decoded reading the previous turn's encoded data, not the STM: the read before the write (23_smat); 0: off
     n_eval: int = 16               # held-out episodes for the notebook's retention check
 
 @dataclass(frozen=True)
