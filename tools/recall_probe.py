@@ -50,10 +50,20 @@ ap.add_argument("--ds", default="", help="train distances, comma-separated, one 
 ap.add_argument("--save", default="", help="write the trained model (safetensors + config) to this folder")
 ap.add_argument("--bptt", type=int, default=1, help="memory updates the gradient flows back through")
 ap.add_argument("--recon", type=float, default=0.0, help="weight of an auxiliary loss: the previous interaction reconstructed from the STM (0: off)")
+ap.add_argument("--data-seed", type=int, default=0, help="offset of the training batches' seeds (another draw of the same episodes' kind)")
+ap.add_argument("--ablate", default="", help="comma-separated changes to the loaded model: xrope0 (no RoPE on the decoder's memory "
+                "cross-attention queries), mrope0 (none on memory attention's keys), simple (memory attention without its interlayer step)")
 ap.add_argument("--eval-at", default="", help="(d:follow-ups) pairs scored besides d:d+1, e.g. 1:8,4:8,8:8")
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(0)
 tok = stage_tokenizer(); m = stage_model(a.preset, a.init or None, tok.vocab_size)
 if a.init: load_weights(m, a.init)
+for flag in filter(None, a.ablate.split(",")):
+    if flag == "xrope0":
+        for l in m.decoder.layers: l.cross_attn.rope_mode = "none"
+    elif flag == "mrope0":
+        for st in m.memory_attention.net.main: st.attn.rope_mode = "none"
+    elif flag == "simple": m.memory_attention.net.prepare = lambda stm, aux=None: stm
+    else: raise SystemExit(f"--ablate {flag!r} is unknown: use xrope0, mrope0 or simple")
 growth = parse_growth(a.growth)
 
 import random
@@ -83,7 +93,7 @@ def score(syllables: int, n: int = 256, d: int = 1, steps: int = 2) -> dict:
 opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.01); t0, rows = time.time(), []
 for step in range(a.steps):
     syl = ladder_rung(growth, step, a.steps)
-    b = batch(a.batch, step, "train", syl)
+    b = batch(a.batch, step + a.data_seed, "train", syl)
     loss, _ = recon_loss(m, b, a.bptt, a.recon) if a.recon else smat_loss(m, b, a.bptt); loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step(); opt.zero_grad()
     if (step + 1) % a.eval_every == 0 or step == a.steps - 1:
