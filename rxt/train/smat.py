@@ -17,40 +17,45 @@ from .stage import SmatParams, ar_loss, episode_data, finish_stage, stage_model,
 from .trainer import to_device
 
 # %% auto #0
-__all__ = ['smat_loss', 'read_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_growth', 'parse_lengths',
-           'ladder_episodes', 'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
+__all__ = ['answer_loss', 'smat_loss', 'read_loss', 'parse_ladder', 'ladder_rung', 'parse_schedule', 'parse_growth',
+           'parse_lengths', 'ladder_episodes', 'ladder_batches', 'batched', 'smat_ladder', 'train_smat']
 
 # %% ../../nbs/23_smat.ipynb #6a57586f
+def answer_loss(decoded, aux: AuxOutputs) -> tuple[Tensor, dict]:
+    "Token-weighted answer cross-entropy over `decoded`'s (logits, labels) pairs, plus the MoE balance loss `aux` collected while they were decoded."
+    total, correct, count, last_acc = 0.0, 0.0, 0, None
+    for logits, labels in decoded:
+        loss, acc, n = ar_loss(logits, labels)
+        total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
+    balance = aux.moe_loss()                                                    # Σ over turns, mean over MoE layers
+    return total / count + balance, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
+
 def smat_loss(model: ReactiveTransformer, turns: list[dict], bptt: int = 1, decode_first: bool = True) -> tuple[Tensor, dict]:
     "Answer cross-entropy over an episode, each turn decoded from the memory of the turns before it; `decode_first=False`: the opening turn (read from the blank STM) is only written, as RxNN's SMAT."
     if bptt < 1: raise ValueError(f"bptt={bptt} must be ≥ 1 (1 = detach the STM between updates)")
-    stm = model.init_stm(turns[0]["input_ids"].shape[0])
-    total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()  # one collector: the balance loss sums over turns
-    for t, turn in enumerate(turns):
-        if t > 0:
-            if (t - 1) % bptt == 0: stm = stm.detach()
-            prev = turns[t - 1]
-            stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
-        if t == 0 and not decode_first: continue
-        logits = model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux)  # (B, T, V)
-        loss, acc, n = ar_loss(logits, turn["labels"])
-        total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
-    balance = aux.moe_loss()                                                    # Σ over turns, mean over MoE layers
-    loss = total / count + balance
-    return loss, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
+    aux = AuxOutputs()                                                          # one collector: the balance loss sums over turns
+    def decoded():
+        stm = model.init_stm(turns[0]["input_ids"].shape[0])
+        for t, turn in enumerate(turns):
+            if t > 0:
+                if (t - 1) % bptt == 0: stm = stm.detach()
+                prev = turns[t - 1]
+                stm = model.update_memory(stm, prev["input_ids"], prev["attention_mask"])
+            if t == 0 and not decode_first: continue
+            yield model.decoder(turn["input_ids"], stm, turn["attention_mask"], aux=aux), turn["labels"]  # (B, T, V)
+    return answer_loss(decoded(), aux)
+
 
 # %% ../../nbs/23_smat.ipynb #fd20e3c4
 def read_loss(model: ReactiveTransformer, turns: list[dict]) -> tuple[Tensor, dict]:
     "Answer cross-entropy over an episode's follow-ups, each decoded reading the previous turn's encoded data instead of the STM."
     if len(turns) < 2: raise ValueError(f"read_loss needs an episode of at least 2 turns (a turn to read and one to answer), got {len(turns)}")
-    total, correct, count, last_acc, aux = 0.0, 0.0, 0, None, AuxOutputs()
-    for prev, turn in zip(turns, turns[1:]):
-        ed = model.encode(prev["input_ids"], prev["attention_mask"])            # (L, B, T', C): the memory is the previous turn itself
-        logits = model.decoder(turn["input_ids"], ed, turn["attention_mask"], mem_mask=prev["attention_mask"], aux=aux)  # (B, T, V)
-        loss, acc, n = ar_loss(logits, turn["labels"])
-        total, correct, count, last_acc = total + loss * n, correct + acc * n, count + n, acc
-    balance = aux.moe_loss()
-    return total / count + balance, {"answer_acc": correct / count, "last_turn_acc": last_acc, "aux_loss": balance.detach(), "tokens": count}
+    aux = AuxOutputs()
+    def decoded():
+        for prev, turn in zip(turns, turns[1:]):
+            ed = model.encode(prev["input_ids"], prev["attention_mask"])        # (L, B, T', C): the memory is the previous turn itself
+            yield model.decoder(turn["input_ids"], ed, turn["attention_mask"], mem_mask=prev["attention_mask"], aux=aux), turn["labels"]
+    return answer_loss(decoded(), aux)
 
 
 # %% ../../nbs/23_smat.ipynb #acd156b9
